@@ -1,0 +1,115 @@
+"""Webhook signature schemes of the three tools: signing (sandbox) and verifying (service).
+
+- Jira Cloud admin webhooks: `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, body)>`.
+- ShotGrid webhooks: `X-SG-SIGNATURE: sha1=<hex HMAC-SHA1(secret, body)>`.
+- Google Sheets has no native webhook: the Apps Script trigger syncd ships (docs/) signs with
+  Standard Webhooks v1: `webhook-id`, `webhook-timestamp`, and
+  `webhook-signature: v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>`.
+
+Every comparison is constant-time and runs over the raw body bytes, never re-serialised JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+# Standard Webhooks: deliveries older or newer than this are refused as replays.
+STANDARD_WEBHOOKS_TOLERANCE_SECONDS = 300
+
+
+class SignatureError(ValueError):
+    """A delivery's signature is missing, malformed, stale or does not match."""
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def _hex_mac(secret: str, body: bytes, algorithm: str) -> str:
+    return hmac.new(secret.encode(), body, algorithm).hexdigest()
+
+
+def sign_jira(body: bytes, secret: str) -> dict[str, str]:
+    """Headers Jira Cloud sends with a webhook from an admin webhook that has a secret."""
+    return {"X-Hub-Signature": f"sha256={_hex_mac(secret, body, 'sha256')}"}
+
+
+def verify_jira(headers: Mapping[str, str], body: bytes, secret: str) -> None:
+    """Raise SignatureError unless `X-Hub-Signature` is the body's HMAC-SHA256."""
+    _verify_prefixed(headers, body, secret, header="X-Hub-Signature", algorithm="sha256")
+
+
+def sign_shotgrid(body: bytes, secret: str) -> dict[str, str]:
+    """Headers ShotGrid sends with a webhook that has a secret token."""
+    return {"X-SG-SIGNATURE": f"sha1={_hex_mac(secret, body, 'sha1')}"}
+
+
+def verify_shotgrid(headers: Mapping[str, str], body: bytes, secret: str) -> None:
+    """Raise SignatureError unless `X-SG-SIGNATURE` is the body's HMAC-SHA1."""
+    _verify_prefixed(headers, body, secret, header="X-SG-SIGNATURE", algorithm="sha1")
+
+
+def _verify_prefixed(
+    headers: Mapping[str, str], body: bytes, secret: str, *, header: str, algorithm: str
+) -> None:
+    value = _header(headers, header)
+    if value is None:
+        raise SignatureError(f"missing {header} header")
+    prefix, sep, given = value.partition("=")
+    if not sep or prefix.strip().lower() != algorithm:
+        raise SignatureError(f"{header} is not of the form {algorithm}=<hex>")
+    expected = _hex_mac(secret, body, algorithm)
+    if not hmac.compare_digest(expected, given.strip().lower()):
+        raise SignatureError(f"{header} does not match the body")
+
+
+def _standard_mac(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
+    key = secret.removeprefix("whsec_").encode()
+    signed = msg_id.encode() + b"." + timestamp.encode() + b"." + body
+    return base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def sign_standard(body: bytes, secret: str, *, msg_id: str, timestamp: int) -> dict[str, str]:
+    """Standard Webhooks v1 headers for a delivery (what the shipped Apps Script sends)."""
+    mac = _standard_mac(secret, msg_id, str(timestamp), body)
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": f"v1,{mac}",
+    }
+
+
+def verify_standard(
+    headers: Mapping[str, str],
+    body: bytes,
+    secret: str,
+    *,
+    now: float,
+    tolerance: int = STANDARD_WEBHOOKS_TOLERANCE_SECONDS,
+) -> str:
+    """Verify a Standard Webhooks delivery; return its `webhook-id` (the dedupe key)."""
+    msg_id = _header(headers, "webhook-id")
+    timestamp = _header(headers, "webhook-timestamp")
+    signatures = _header(headers, "webhook-signature")
+    if not msg_id or not timestamp or not signatures:
+        raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature header")
+    try:
+        sent_at = int(timestamp)
+    except ValueError as exc:
+        raise SignatureError("webhook-timestamp is not a whole number of seconds") from exc
+    if abs(now - sent_at) > tolerance:
+        raise SignatureError(f"webhook-timestamp is more than {tolerance} s from now (replay?)")
+    expected = _standard_mac(secret, msg_id, timestamp, body)
+    # Several signatures may be present during a secret rotation: any match is enough.
+    for candidate in signatures.split():
+        version, _, mac = candidate.partition(",")
+        if version == "v1" and hmac.compare_digest(expected, mac):
+            return msg_id
+    raise SignatureError("webhook-signature does not match the body")
