@@ -1,0 +1,1 @@
+"""syncd benchmarks: `python -m bench` (see docs/performance.md)."""

@@ -1,0 +1,151 @@
+"""The connector contract: what a plugin for one tool must do, and nothing more.
+
+Connectors handle transport only (auth, paging, cursors, native payloads). Field mapping is
+data (`mappings/`), merging is `reconcile.py`. A connector is found through the
+`syncd.connectors` entry-point group, so a third party ships one the same way.
+
+Rules the contract suite enforces:
+1. `pull` yields one `Batch` per page; the engine stores a batch's records and its cursor in
+   one transaction, so a crash resumes from the last full page and never skips one.
+2. A cursor is an opaque, JSON-safe string. Coarse clocks re-read an overlap window; the
+   engine ignores records whose content it already has.
+3. `push` sets values (never increments), so pushing the same item twice changes nothing.
+4. Calling something the connector does not declare in `capabilities` raises
+   `UnsupportedCapability`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Capability(StrEnum):
+    """What a connector can do."""
+
+    PULL = "pull"
+    PUSH = "push"
+    INCREMENTAL = "incremental"  # honours the cursor; otherwise every pull is a full snapshot
+    FETCH = "fetch"  # can re-read given records by id (webhook-driven refresh)
+    DELETES = "deletes"  # pull and fetch report deleted records
+    WEBHOOK = "webhook"  # can verify and parse the tool's webhooks
+    PEOPLE = "people"  # can list the tool's users with their emails
+
+
+class SourceRecord(BaseModel):
+    """One record as the connector sees it, in the tool's own shape."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entity: str
+    data: dict[str, Any]
+    deleted: bool = False
+    external_id: str | None = Field(
+        None, description="set on deleted records, whose data may be empty"
+    )
+
+
+class Batch(BaseModel):
+    """One page of a pull and the cursor after it (None: the source has no cursor)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    records: list[SourceRecord]
+    cursor: str | None
+
+
+class PushItem(BaseModel):
+    """Values to write to one source record, as a nested native payload."""
+
+    model_config = ConfigDict(frozen=True)
+
+    external_id: str
+    payload: dict[str, Any]
+
+
+class PushResult(BaseModel):
+    """What a push did, per source record: written, or rejected with the tool's reason."""
+
+    written: list[str] = []
+    rejected: dict[str, str] = {}
+
+
+class Identity(BaseModel):
+    """A user of the tool: its own id, and the email that makes it a person in syncd."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    email: str | None
+    display_name: str | None = None
+
+
+class WebhookEvent(BaseModel):
+    """What one verified webhook delivery says changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    delivery_id: str
+    entity: str
+    external_id: str
+    deleted: bool = False
+    author: str | None = None  # the tool's user id of whoever made the change
+
+
+class ConnectorConfig(BaseModel):
+    """Base of each connector's config table; `kind` selects the plugin."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """A plugin for one tool."""
+
+    kind: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]]
+    # Source paths that can never be written, per entity (ids, server clocks).
+    read_only_paths: ClassVar[Mapping[str, frozenset[str]]]
+
+    @property
+    def name(self) -> str:
+        """The configured name of this instance, e.g. "jira"."""
+        ...
+
+    @property
+    def integration_user(self) -> str | None:
+        """The tool's user id that syncd writes as (its own edits are echoes)."""
+        ...
+
+    def pull(
+        self, entity: str, cursor: str | None, *, fields: Sequence[tuple[str, ...]]
+    ) -> Iterator[Batch]:
+        """Records changed since `cursor` (all when None), a page per batch."""
+        ...
+
+    def fetch(
+        self, entity: str, external_ids: Sequence[str], *, fields: Sequence[tuple[str, ...]]
+    ) -> list[SourceRecord]:
+        """The current state of the given records; missing ones come back `deleted`."""
+        ...
+
+    def push(self, entity: str, items: Sequence[PushItem]) -> PushResult:
+        """Write values to existing source records."""
+        ...
+
+    def people(self) -> Iterator[Identity]:
+        """The tool's users."""
+        ...
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        """Verify a delivery's signature and say what changed; raises on a bad one."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,522 @@
+"""One sync: pull -> map -> reconcile -> store (one transaction per page) -> push the outbox.
+
+The engine is the only place that catches broadly: a connector that fails is recorded and
+logged with its name, its cursor stays where the last stored page left it, and the other
+connectors go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from syncd.connector import Capability, Connector, PushItem, SourceRecord
+from syncd.errors import AuthError, ConnectorError, TransientError
+from syncd.mapping.apply import EntityMapping, Pulled
+from syncd.mapping.load import MappingSet
+from syncd.model import JsonValue, RecordKind
+from syncd.reconcile import (
+    FieldPolicy,
+    Incoming,
+    LinkKey,
+    LinkView,
+    Outcome,
+    RecordView,
+    apply_outcome,
+    reconcile,
+    resolve,
+)
+from syncd.store import tables as t
+from syncd.store.store import LinkRow, OutboxRow, Store, Tx
+
+log = logging.getLogger(__name__)
+
+PUSH_RETRY_BASE = timedelta(seconds=30)
+PUSH_MAX_ATTEMPTS = 8
+
+
+@dataclass
+class SyncReport:
+    """What a sync did, summed over connectors."""
+
+    pulled: int = 0
+    skipped: int = 0  # re-read with unchanged content (overlap windows, echoes)
+    created: int = 0
+    changed_fields: int = 0
+    conflicts_opened: int = 0
+    pushed: int = 0
+    push_rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: SyncReport) -> None:
+        """Add another report's counts to this one."""
+        for name in (
+            "pulled",
+            "skipped",
+            "created",
+            "changed_fields",
+            "conflicts_opened",
+            "pushed",
+            "push_rejected",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+
+
+Progress = Callable[[str, str, int], None]  # connector, entity, records pulled so far
+
+
+def _content_hash(pulled: Pulled) -> str:
+    payload = {
+        "v": pulled.values,
+        "i": [[i.field, str(i.value), i.reason] for i in pulled.issues],
+        "l": sorted([ln.connector, ln.entity, ln.external_id] for ln in pulled.links),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class Engine:
+    """Runs syncs over the configured connectors with the loaded mappings."""
+
+    def __init__(
+        self, store: Store, connectors: Mapping[str, Connector], mappings: MappingSet
+    ) -> None:
+        self.store, self.connectors = store, dict(connectors)
+        self.set_mappings(mappings)
+
+    def set_mappings(self, mappings: MappingSet) -> None:
+        """Use another mapping version from now on (hot reload)."""
+        self.mappings = mappings
+        self._policies: dict[RecordKind, dict[str, FieldPolicy]] = defaultdict(dict)
+        for (connector, _), em in mappings.entities.items():
+            for key, spec in em.spec.fields.items():
+                name = spec.field or key
+                current = self._policies[em.kind].get(name)
+                owner = connector if spec.owner else (current.owner if current else None)
+                self._policies[em.kind][name] = FieldPolicy(spec.policy, owner)
+
+    # -- pulling ---------------------------------------------------------------------------
+
+    def sync(
+        self,
+        *,
+        only: Sequence[str] | None = None,
+        full: bool = False,
+        push: bool = True,
+        progress: Progress | None = None,
+    ) -> SyncReport:
+        """Pull every configured connector (incrementally unless `full`), then push."""
+        report = SyncReport()
+        for name, connector in self.connectors.items():
+            if only and name not in only:
+                continue
+            report.add(self.pull_connector(connector, full=full, progress=progress))
+        if push:
+            for name in self.connectors:
+                report.add(self.push_pending(name))
+        return report
+
+    def pull_connector(
+        self, connector: Connector, *, full: bool = False, progress: Progress | None = None
+    ) -> SyncReport:
+        """Pull every mapped entity of one connector; failures are recorded, not raised."""
+        report = SyncReport()
+        run_id = self._start_run(connector.name)
+        try:
+            self.refresh_people(connector)
+            for mapping in self.mappings.for_connector(connector.name):
+                report.add(self._pull_entity(connector, mapping, run_id, full, progress))
+        except ConnectorError as exc:
+            log.error("sync of %s failed: %s", connector.name, exc)
+            report.errors.append(str(exc))
+        except Exception as exc:  # the run boundary: record it, keep the other connectors going
+            log.exception("sync of %s failed unexpectedly", connector.name)
+            report.errors.append(f"[{connector.name}] unexpected error: {exc!r}")
+        self._finish_run(run_id, report)
+        return report
+
+    def refresh_people(self, connector: Connector) -> None:
+        """Learn the tool's users (id -> email), when the connector can list them."""
+        if Capability.PEOPLE not in connector.capabilities:
+            return
+        people = [(p.user_id, p.email, p.display_name) for p in connector.people()]
+        with self.store.transaction() as tx:
+            tx.save_identities(connector.name, people)
+
+    def _pull_entity(
+        self,
+        connector: Connector,
+        mapping: EntityMapping,
+        run_id: str,
+        full: bool,
+        progress: Progress | None,
+    ) -> SyncReport:
+        report = SyncReport()
+        with self.store.transaction() as tx:
+            cursor = None if full else tx.get_cursor(connector.name, mapping.entity)
+        for batch in connector.pull(mapping.entity, cursor, fields=mapping.source_paths()):
+            report.add(
+                self.ingest(
+                    connector.name,
+                    mapping.entity,
+                    batch.records,
+                    cursor=batch.cursor,
+                    run_id=run_id,
+                )
+            )
+            if progress:
+                progress(connector.name, mapping.entity, report.pulled)
+        return report
+
+    def refresh(self, connector_name: str, entity: str, external_ids: Sequence[str]) -> SyncReport:
+        """Re-read given source records now (what a webhook asks for) and reconcile them."""
+        connector = self.connectors[connector_name]
+        mapping = self.mappings.entity(connector_name, entity)
+        records = connector.fetch(entity, external_ids, fields=mapping.source_paths())
+        return self.ingest(connector_name, entity, records)
+
+    def ingest(
+        self,
+        connector: str,
+        entity: str,
+        records: Sequence[SourceRecord],
+        *,
+        cursor: str | None = None,
+        keep_cursor: bool | None = None,
+        run_id: str | None = None,
+    ) -> SyncReport:
+        """Store one page of source records, and the cursor after it, in one transaction."""
+        mapping = self.mappings.entity(connector, entity)
+        with self.store.transaction() as tx:
+            report = _BatchIngest(self, tx, mapping, run_id).run(records)
+            if keep_cursor is None:
+                keep_cursor = cursor is None
+            if not keep_cursor:
+                tx.set_cursor(connector, entity, cursor)
+        return report
+
+    # -- pushing ---------------------------------------------------------------------------
+
+    def push_pending(self, connector_name: str, *, limit: int = 500) -> SyncReport:
+        """Write what the outbox holds for one connector; retries are scheduled, not slept."""
+        report = SyncReport()
+        connector = self.connectors.get(connector_name)
+        if connector is None or Capability.PUSH not in connector.capabilities:
+            return report
+        with self.store.transaction() as tx:
+            rows = tx.due_pushes(connector_name, limit)
+            people = tx.people(connector_name)
+        by_entity = defaultdict(list)
+        for row in rows:
+            by_entity[row.entity].append(row)
+        for entity, entity_rows in by_entity.items():
+            mapping = self.mappings.entities.get((connector_name, entity))
+            if mapping is None:
+                continue
+            items: list[PushItem] = []
+            sent: dict[str, tuple[OutboxRow, dict[str, JsonValue]]] = {}
+            with self.store.transaction() as tx:
+                for row in entity_rows:
+                    payload, issues = mapping.push(row.fields, people)
+                    for issue in issues:
+                        tx.add_source_error(
+                            connector_name,
+                            entity,
+                            row.external_id,
+                            f"cannot write {issue.field}: {issue.reason}",
+                            field=issue.field,
+                        )
+                    bad = {issue.field for issue in issues}
+                    if bad:
+                        tx.cancel_push((connector_name, entity, row.external_id), bad)
+                    fields = {k: v for k, v in row.fields.items() if k not in bad}
+                    if payload and fields:
+                        items.append(PushItem(external_id=row.external_id, payload=payload))
+                        sent[row.external_id] = (row, fields)
+            if not items:
+                continue
+            try:
+                result = connector.push(entity, items)
+            except TransientError as exc:
+                self._fail_rows([r for r, _ in sent.values()], str(exc), transient=True)
+                report.errors.append(str(exc))
+                continue
+            except ConnectorError as exc:
+                self._fail_rows(
+                    [r for r, _ in sent.values()],
+                    str(exc),
+                    transient=not isinstance(exc, AuthError),
+                )
+                report.errors.append(str(exc))
+                continue
+            report.pushed += len(result.written)
+            report.push_rejected += len(result.rejected)
+            self._record_push(connector_name, entity, sent, result.written, result.rejected)
+        return report
+
+    def _record_push(
+        self,
+        connector: str,
+        entity: str,
+        sent: Mapping[str, tuple[OutboxRow, dict[str, JsonValue]]],
+        written: Iterable[str],
+        rejected: Mapping[str, str],
+    ) -> None:
+        with self.store.transaction() as tx:
+            written = list(written)
+            links = tx.find_links((connector, entity, ext) for ext in written)
+            for external_id in written:
+                row, fields = sent[external_id]
+                tx.complete_push(row.id, fields)
+                link = links.get((connector, entity, external_id))
+                if link is not None:
+                    # The source now holds what we wrote: its echo will be a no-op. Its
+                    # content changed, so the last content hash no longer describes it.
+                    link.bases.update(fields)
+                    link.content_hash = None
+            tx.save_links(links.values(), {})
+            for external_id, reason in rejected.items():
+                row, _ = sent[external_id]
+                tx.fail_push(row.id, reason, retry_in=None)
+                tx.add_source_error(connector, entity, external_id, f"write refused: {reason}")
+
+    def _fail_rows(self, rows: Sequence[OutboxRow], error: str, *, transient: bool) -> None:
+        with self.store.transaction() as tx:
+            for row in rows:
+                retry = PUSH_RETRY_BASE * (2 ** min(row.attempts, 6))
+                give_up = not transient or row.attempts + 1 >= PUSH_MAX_ATTEMPTS
+                tx.fail_push(row.id, error, retry_in=None if give_up else retry)
+
+    # -- people's decisions -------------------------------------------------------------------
+
+    def resolve_conflict(self, record_id: str, field_name: str, value: JsonValue, by: str) -> None:
+        """Settle a conflict (or set a field by hand) and queue the value for every source."""
+        with self.store.transaction() as tx:
+            record = tx.load_records([record_id])[record_id]
+            views = self._link_views(tx.links_of([record_id]).get(record_id, []))
+            outcome = resolve(record, views, field_name, value, by)
+            _store_outcome(tx, record_id, outcome, self.mappings.version, None)
+            apply_outcome(record, views, outcome)
+            tx.save_records({record_id: record})
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _link_views(self, rows: Iterable[LinkRow]) -> list[LinkView]:
+        views = []
+        for row in rows:
+            if row.placeholder or row.deleted:
+                continue  # never seen, or gone: nothing to compare with or write to
+            mapping = self.mappings.entities.get((row.connector, row.entity))
+            pulls = frozenset(mapping.pull_fields()) if mapping else frozenset()
+            pushes = frozenset(mapping.push_fields()) if mapping else frozenset()
+            if row.connector not in self.connectors:
+                pushes = frozenset()
+            views.append(
+                LinkView(row.connector, row.entity, row.external_id, row.bases, pulls, pushes)
+            )
+        return views
+
+    def _start_run(self, connector: str) -> str:
+        run_id = str(uuid.uuid4())
+        with self.store.transaction() as tx:
+            tx.conn.execute(
+                t.sync_runs.insert().values(
+                    id=run_id,
+                    connector=connector,
+                    started_at=tx.now,
+                    status="running",
+                    pulled=0,
+                    changed=0,
+                    pushed=0,
+                    errors=0,
+                )
+            )
+        return run_id
+
+    def _finish_run(self, run_id: str, report: SyncReport) -> None:
+        with self.store.transaction() as tx:
+            tx.conn.execute(
+                t.sync_runs.update()
+                .where(t.sync_runs.c.id == run_id)
+                .values(
+                    finished_at=tx.now,
+                    status="failed" if report.errors else "ok",
+                    pulled=report.pulled,
+                    changed=report.changed_fields,
+                    errors=len(report.errors),
+                    message="; ".join(report.errors)[:2000] or None,
+                )
+            )
+
+    def status(self) -> list[dict[str, object]]:
+        """Per connector: cursor per entity, last run, last success, outbox depth."""
+        out = []
+        with self.store.transaction() as tx:
+            depth = tx.outbox_depth()
+            for name in self.connectors:
+                runs = tx.conn.execute(
+                    sa.select(t.sync_runs)
+                    .where(t.sync_runs.c.connector == name)
+                    .order_by(t.sync_runs.c.started_at.desc())
+                    .limit(20)
+                ).all()
+                last_ok = next((r for r in runs if r.status == "ok"), None)
+                out.append(
+                    {
+                        "connector": name,
+                        "cursors": {
+                            m.entity: tx.get_cursor(name, m.entity)
+                            for m in self.mappings.for_connector(name)
+                        },
+                        "last_run": runs[0].status if runs else None,
+                        "last_success": last_ok.finished_at if last_ok else None,
+                        "last_error": next((r.message for r in runs if r.status == "failed"), None),
+                        "outbox": depth.get(name, 0),
+                    }
+                )
+        return out
+
+
+class _BatchIngest:
+    """Ingest of one page inside one transaction, with the page's links and records prefetched."""
+
+    def __init__(self, engine: Engine, tx: Tx, mapping: EntityMapping, run_id: str | None):
+        self.engine, self.tx, self.mapping, self.run_id = engine, tx, mapping, run_id
+        self.connector, self.entity = mapping.connector, mapping.entity
+        self.report = SyncReport()
+
+    def run(self, records: Sequence[SourceRecord]) -> SyncReport:
+        tx, mapping = self.tx, self.mapping
+        people = tx.people(self.connector)
+        pulled: list[Pulled] = []
+        deleted: list[str] = []
+        for record in records:
+            self.report.pulled += 1
+            if record.deleted:
+                if record.external_id:
+                    deleted.append(record.external_id)
+                continue
+            try:
+                pulled.append(mapping.pull(record.data, people))
+            except ValueError as exc:
+                tx.add_source_error(
+                    self.connector,
+                    self.entity,
+                    record.external_id,
+                    str(exc),
+                    location=str(record.data.get("_row", "")) or None,
+                )
+        keys: set[LinkKey] = {(self.connector, self.entity, p.external_id) for p in pulled}
+        keys |= {(ln.connector, ln.entity, ln.external_id) for p in pulled for ln in p.links}
+        keys |= {(self.connector, self.entity, ext) for ext in deleted}
+        links = tx.find_links(keys)
+        self._mark_deleted(links, deleted)
+        work = self._attach(pulled, links)
+        if not work:
+            return self.report
+        record_ids = {links[key].record_id for _, key, _ in work}
+        views = tx.load_records(record_ids)
+        rows = tx.links_of(record_ids)
+        by_key = {row.key: row for rs in rows.values() for row in rs}
+        dirty_records: dict[str, RecordView] = {}
+        source_times = {}
+        policies = self.engine._policies[mapping.kind]
+        for p, key, content_hash in work:
+            row = by_key[key]
+            view = views[row.record_id]
+            link_views = self.engine._link_views(rows[row.record_id])
+            incoming = Incoming(
+                self.connector, self.entity, p.external_id, p.values, p.updated_at, p.issues
+            )
+            outcome = reconcile(view, link_views, incoming, policies)
+            _store_outcome(tx, row.record_id, outcome, self.engine.mappings.version, self.run_id)
+            apply_outcome(view, link_views, outcome)
+            row.content_hash = content_hash
+            if p.updated_at:
+                source_times[row.id] = p.updated_at
+            if not outcome.empty:
+                dirty_records[row.record_id] = view
+            self.report.changed_fields += len(outcome.changes)
+            self.report.conflicts_opened += len(outcome.opened)
+        tx.save_records(dirty_records)
+        tx.save_links([by_key[key] for _, key, _ in work], source_times)
+        return self.report
+
+    def _mark_deleted(self, links: dict[LinkKey, LinkRow], deleted: Sequence[str]) -> None:
+        gone = [links[k] for k in ((self.connector, self.entity, e) for e in deleted) if k in links]
+        for row in gone:
+            row.deleted = True
+        self.tx.save_links(gone, {})
+
+    def _attach(
+        self, pulled: Sequence[Pulled], links: dict[LinkKey, LinkRow]
+    ) -> list[tuple[Pulled, LinkKey, str]]:
+        """Find or create each source record's link and record; join records links say are one."""
+        tx, work = self.tx, []
+        for p in pulled:
+            key = (self.connector, self.entity, p.external_id)
+            content_hash = _content_hash(p)
+            link = links.get(key)
+            if link is not None and not link.placeholder and link.content_hash == content_hash:
+                self.report.skipped += 1  # same content as last time: nothing can change
+                continue
+            if link is None:
+                target = next((links[r] for r in _ref_keys(p) if r in links), None)
+                record_id = target.record_id if target else tx.insert_record(self.mapping.kind)
+                self.report.created += 0 if target else 1
+                link = links[key] = tx.insert_link(key, record_id)
+            elif link.placeholder or link.deleted:
+                link.placeholder = link.deleted = False
+                tx.save_links([link], {})
+            for ref in _ref_keys(p):
+                other = links.get(ref)
+                if other is None:
+                    links[ref] = tx.insert_link(ref, link.record_id, placeholder=True)
+                elif other.record_id != link.record_id:
+                    self._merge(other.record_id, link.record_id, links)
+            work.append((p, key, content_hash))
+        return work
+
+    def _merge(self, loser: str, winner: str, links: dict[LinkKey, LinkRow]) -> None:
+        """Two records turn out to be the same work: move the links, compare afresh."""
+        log.info("records %s and %s are the same work (linked); merging", loser, winner)
+        moved = self.tx.links_of([loser]).get(loser, [])
+        for row in moved:
+            row.record_id = winner
+            row.bases = {}  # compared as a new link on its next read
+            row.content_hash = None
+            links[row.key] = row
+        self.tx.save_links(moved, {})
+        self.tx.conn.execute(t.conflicts.delete().where(t.conflicts.c.record_id == loser))
+        self.tx.delete_record(loser)
+
+
+def _ref_keys(p: Pulled) -> list[LinkKey]:
+    return [(ln.connector, ln.entity, ln.external_id) for ln in p.links]
+
+
+def _store_outcome(
+    tx: Tx, record_id: str, outcome: Outcome, mapping_version: str, run_id: str | None
+) -> None:
+    tx.add_audit(record_id, outcome.changes, mapping_version=mapping_version, run_id=run_id)
+    for name, conflict in outcome.opened.items():
+        tx.open_conflict(record_id, name, conflict)
+    for name, conflict in outcome.updated.items():
+        tx.update_conflict(record_id, name, conflict)
+    for name, value in outcome.closed.items():
+        by = outcome.resolved_by or next(
+            (c.origin for c in outcome.changes if c.field == name), "agreement"
+        )
+        tx.close_conflict(record_id, name, value, by)
+    for key, names in outcome.cancels.items():
+        tx.cancel_push(key, names)
+    for key, fields in outcome.pushes.items():
+        tx.enqueue_push(key, record_id, fields)

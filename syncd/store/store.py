@@ -1,0 +1,597 @@
+"""The state store: records, links and bases, cursors, audit, conflicts, outbox, inbox.
+
+`Store` owns the SQLAlchemy engine; `store.transaction()` yields a `Tx` whose methods read
+and write in that one transaction. Reads are batch-shaped (many keys per query) because a
+sync stores a page of records at a time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.engine import make_url
+
+from syncd.model import JsonValue, RecordKind
+from syncd.reconcile import Change, Conflict, FieldMeta, LinkKey, RecordView
+from syncd.store import tables as t
+from syncd.store.migrate import upgrade
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class LinkRow:
+    """A stored link: this source record represents that syncd record."""
+
+    id: int
+    connector: str
+    entity: str
+    external_id: str
+    record_id: str
+    bases: dict[str, JsonValue]
+    placeholder: bool
+    deleted: bool
+    content_hash: str | None
+
+    @property
+    def key(self) -> LinkKey:
+        """(connector, entity, external_id)."""
+        return (self.connector, self.entity, self.external_id)
+
+
+@dataclass(slots=True)
+class OutboxRow:
+    """Values waiting to be written to one source record."""
+
+    id: int
+    connector: str
+    entity: str
+    external_id: str
+    record_id: str
+    fields: dict[str, JsonValue]
+    attempts: int
+
+
+@dataclass(slots=True)
+class ConflictRow:
+    """A conflict as listed for people."""
+
+    id: int
+    record_id: str
+    kind: str
+    field: str
+    base: JsonValue
+    candidates: dict[str, JsonValue]
+    status: str
+    opened_at: datetime
+    resolution: JsonValue
+    resolved_by: str | None
+
+
+def _meta_to_json(meta: Mapping[str, FieldMeta]) -> dict[str, Any]:
+    return {
+        name: {"origin": m.origin, "at": m.at.isoformat() if m.at else None}
+        for name, m in meta.items()
+    }
+
+
+def _meta_from_json(raw: Mapping[str, Any]) -> dict[str, FieldMeta]:
+    return {
+        name: FieldMeta(m.get("origin"), datetime.fromisoformat(m["at"]) if m.get("at") else None)
+        for name, m in raw.items()
+    }
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Tx:
+    """One transaction on the store."""
+
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self.conn, self.now = conn, now
+
+    # -- links and records -------------------------------------------------------------
+
+    def find_links(self, keys: Iterable[LinkKey]) -> dict[LinkKey, LinkRow]:
+        """The stored links for these (connector, entity, external_id) keys."""
+        found: dict[LinkKey, LinkRow] = {}
+        by_source: dict[tuple[str, str], list[str]] = {}
+        for connector, entity, external_id in set(keys):
+            by_source.setdefault((connector, entity), []).append(external_id)
+        for (connector, entity), ids in by_source.items():
+            for chunk in _chunks(sorted(ids)):
+                query = sa.select(t.links).where(
+                    t.links.c.connector == connector,
+                    t.links.c.entity == entity,
+                    t.links.c.external_id.in_(chunk),
+                )
+                for row in self.conn.execute(query):
+                    link = _link(row)
+                    found[link.key] = link
+        return found
+
+    def links_of(self, record_ids: Iterable[str]) -> dict[str, list[LinkRow]]:
+        """Every link of these records, by record id."""
+        out: dict[str, list[LinkRow]] = {}
+        for chunk in _chunks(sorted(set(record_ids))):
+            query = sa.select(t.links).where(t.links.c.record_id.in_(chunk))
+            for row in self.conn.execute(query):
+                out.setdefault(row.record_id, []).append(_link(row))
+        return out
+
+    def load_records(self, record_ids: Iterable[str]) -> dict[str, RecordView]:
+        """Records with their open conflicts, by id."""
+        views: dict[str, RecordView] = {}
+        ids = sorted(set(record_ids))
+        for chunk in _chunks(ids):
+            for row in self.conn.execute(sa.select(t.records).where(t.records.c.id.in_(chunk))):
+                views[row.id] = RecordView(
+                    kind=RecordKind(row.kind),
+                    fields=dict(row.fields),
+                    meta=_meta_from_json(row.meta),
+                    flags=dict(row.flags),
+                )
+            query = sa.select(t.conflicts).where(
+                t.conflicts.c.record_id.in_(chunk), t.conflicts.c.status == "open"
+            )
+            for row in self.conn.execute(query):
+                views[row.record_id].conflicts[row.field] = Conflict(row.base, dict(row.candidates))
+        return views
+
+    def insert_record(self, kind: RecordKind) -> str:
+        """A new, empty record; returns its id."""
+        record_id = str(uuid.uuid4())
+        self.conn.execute(
+            t.records.insert().values(
+                id=record_id,
+                kind=kind.value,
+                fields={},
+                meta={},
+                flags={},
+                created_at=self.now,
+                updated_at=self.now,
+            )
+        )
+        return record_id
+
+    def save_records(self, views: Mapping[str, RecordView]) -> None:
+        """Write records' fields, meta and flags."""
+        if not views:
+            return
+        statement = (
+            t.records.update()
+            .where(t.records.c.id == sa.bindparam("rid"))
+            .values(
+                fields=sa.bindparam("fields"),
+                meta=sa.bindparam("meta"),
+                flags=sa.bindparam("flags"),
+                updated_at=self.now,
+            )
+        )
+        self.conn.execute(
+            statement,
+            [
+                {"rid": rid, "fields": v.fields, "meta": _meta_to_json(v.meta), "flags": v.flags}
+                for rid, v in views.items()
+            ],
+        )
+
+    def insert_link(self, key: LinkKey, record_id: str, *, placeholder: bool = False) -> LinkRow:
+        """Link a source record to a record (a placeholder: named by another source)."""
+        connector, entity, external_id = key
+        result = self.conn.execute(
+            t.links.insert().values(
+                connector=connector,
+                entity=entity,
+                external_id=external_id,
+                record_id=record_id,
+                bases={},
+                placeholder=placeholder,
+                deleted=False,
+                seen_at=None if placeholder else self.now,
+            )
+        )
+        link_id = int(result.inserted_primary_key[0]) if result.inserted_primary_key else 0
+        return LinkRow(
+            link_id, connector, entity, external_id, record_id, {}, placeholder, False, None
+        )
+
+    def save_links(self, rows: Iterable[LinkRow], source_times: Mapping[int, datetime]) -> None:
+        """Write links' bases, flags and content hashes."""
+        rows = list(rows)
+        if not rows:
+            return
+        statement = (
+            t.links.update()
+            .where(t.links.c.id == sa.bindparam("lid"))
+            .values(
+                bases=sa.bindparam("bases"),
+                placeholder=sa.bindparam("ph"),
+                deleted=sa.bindparam("del"),
+                content_hash=sa.bindparam("hash"),
+                record_id=sa.bindparam("rec"),
+                seen_at=sa.bindparam("seen"),
+                source_updated_at=sa.bindparam("src"),
+            )
+        )
+        self.conn.execute(
+            statement,
+            [
+                {
+                    "lid": r.id,
+                    "bases": r.bases,
+                    "ph": r.placeholder,
+                    "del": r.deleted,
+                    "hash": r.content_hash,
+                    "rec": r.record_id,
+                    "seen": None if r.placeholder else self.now,
+                    "src": source_times.get(r.id),
+                }
+                for r in rows
+            ],
+        )
+
+    def delete_record(self, record_id: str) -> None:
+        """Remove a record that no link names any more (after a merge)."""
+        self.conn.execute(t.records.delete().where(t.records.c.id == record_id))
+
+    # -- audit, conflicts, flags --------------------------------------------------------
+
+    def add_audit(
+        self,
+        record_id: str,
+        changes: Sequence[Change],
+        *,
+        mapping_version: str | None,
+        run_id: str | None,
+    ) -> None:
+        """Append changes to the record's history."""
+        if not changes:
+            return
+        self.conn.execute(
+            t.audit.insert(),
+            [
+                {
+                    "record_id": record_id,
+                    "field": c.field,
+                    "old": c.old,
+                    "new": c.new,
+                    "origin": c.origin,
+                    "reason": c.reason,
+                    "at": c.at,
+                    "recorded_at": self.now,
+                    "mapping_version": mapping_version,
+                    "run_id": run_id,
+                }
+                for c in changes
+            ],
+        )
+
+    def open_conflict(self, record_id: str, field: str, conflict: Conflict) -> None:
+        """Record a new conflict on a field."""
+        self.conn.execute(
+            t.conflicts.insert().values(
+                record_id=record_id,
+                field=field,
+                base=conflict.base,
+                candidates=conflict.candidates,
+                status="open",
+                opened_at=self.now,
+            )
+        )
+
+    def update_conflict(self, record_id: str, field: str, conflict: Conflict) -> None:
+        """Change what each side holds in an open conflict."""
+        self.conn.execute(
+            t.conflicts.update()
+            .where(
+                t.conflicts.c.record_id == record_id,
+                t.conflicts.c.field == field,
+                t.conflicts.c.status == "open",
+            )
+            .values(candidates=conflict.candidates)
+        )
+
+    def close_conflict(self, record_id: str, field: str, value: JsonValue, by: str) -> None:
+        """Mark a field's open conflict resolved with `value`."""
+        self.conn.execute(
+            t.conflicts.update()
+            .where(
+                t.conflicts.c.record_id == record_id,
+                t.conflicts.c.field == field,
+                t.conflicts.c.status == "open",
+            )
+            .values(status="resolved", resolved_at=self.now, resolution=value, resolved_by=by)
+        )
+
+    def list_conflicts(self, *, status: str | None = "open", limit: int = 500) -> list[ConflictRow]:
+        """Conflicts, newest first."""
+        query = (
+            sa.select(t.conflicts, t.records.c.kind)
+            .join(t.records, t.records.c.id == t.conflicts.c.record_id)
+            .order_by(t.conflicts.c.id.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            query = query.where(t.conflicts.c.status == status)
+        return [
+            ConflictRow(
+                id=row.id,
+                record_id=row.record_id,
+                kind=row.kind,
+                field=row.field,
+                base=row.base,
+                candidates=dict(row.candidates),
+                status=row.status,
+                opened_at=row.opened_at,
+                resolution=row.resolution,
+                resolved_by=row.resolved_by,
+            )
+            for row in self.conn.execute(query)
+        ]
+
+    def add_source_error(
+        self,
+        connector: str,
+        entity: str,
+        external_id: str | None,
+        message: str,
+        *,
+        location: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        """Report a source record (or row) that could not be read or written."""
+        self.conn.execute(
+            t.source_errors.insert().values(
+                connector=connector,
+                entity=entity,
+                external_id=external_id,
+                location=location,
+                field=field,
+                message=message,
+                seen_at=self.now,
+                resolved=False,
+            )
+        )
+
+    # -- cursors --------------------------------------------------------------------------
+
+    def get_cursor(self, connector: str, entity: str) -> str | None:
+        """How far a connector has read an entity (None: from the start)."""
+        query = sa.select(t.cursors.c.value).where(
+            t.cursors.c.connector == connector, t.cursors.c.entity == entity
+        )
+        value: str | None = self.conn.execute(query).scalar_one_or_none()
+        return value
+
+    def set_cursor(self, connector: str, entity: str, value: str | None) -> None:
+        """Move a cursor (in the same transaction as what was read up to it)."""
+        updated = self.conn.execute(
+            t.cursors.update()
+            .where(t.cursors.c.connector == connector, t.cursors.c.entity == entity)
+            .values(value=value, updated_at=self.now)
+        )
+        if updated.rowcount == 0:
+            self.conn.execute(
+                t.cursors.insert().values(
+                    connector=connector, entity=entity, value=value, updated_at=self.now
+                )
+            )
+
+    # -- outbox ---------------------------------------------------------------------------
+
+    def enqueue_push(self, key: LinkKey, record_id: str, fields: Mapping[str, JsonValue]) -> None:
+        """Add values to the pending write for a source record (coalesced per record)."""
+        connector, entity, external_id = key
+        pending = self._pending(key)
+        if pending is None:
+            self.conn.execute(
+                t.outbox.insert().values(
+                    connector=connector,
+                    entity=entity,
+                    external_id=external_id,
+                    record_id=record_id,
+                    fields=dict(fields),
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=self.now,
+                    created_at=self.now,
+                    updated_at=self.now,
+                )
+            )
+        else:
+            self.conn.execute(
+                t.outbox.update()
+                .where(t.outbox.c.id == pending.id)
+                .values(fields={**pending.fields, **fields}, updated_at=self.now)
+            )
+
+    def cancel_push(self, key: LinkKey, names: Iterable[str]) -> None:
+        """Drop fields from the pending write for a source record."""
+        pending = self._pending(key)
+        if pending is None:
+            return
+        remaining = {k: v for k, v in pending.fields.items() if k not in set(names)}
+        self._set_pending_fields(pending.id, remaining)
+
+    def _set_pending_fields(self, outbox_id: int, fields: dict[str, JsonValue]) -> None:
+        values: dict[str, Any] = {"fields": fields, "updated_at": self.now}
+        if not fields:
+            values["status"] = "done"
+        self.conn.execute(t.outbox.update().where(t.outbox.c.id == outbox_id).values(**values))
+
+    def _pending(self, key: LinkKey) -> OutboxRow | None:
+        connector, entity, external_id = key
+        row = self.conn.execute(
+            sa.select(t.outbox).where(
+                t.outbox.c.connector == connector,
+                t.outbox.c.entity == entity,
+                t.outbox.c.external_id == external_id,
+                t.outbox.c.status == "pending",
+            )
+        ).first()
+        return _outbox(row) if row else None
+
+    def due_pushes(self, connector: str, limit: int = 500) -> list[OutboxRow]:
+        """Pending writes for a connector whose time has come, oldest first."""
+        query = (
+            sa.select(t.outbox)
+            .where(
+                t.outbox.c.connector == connector,
+                t.outbox.c.status == "pending",
+                t.outbox.c.next_attempt_at <= self.now,
+            )
+            .order_by(t.outbox.c.id)
+            .limit(limit)
+        )
+        return [_outbox(row) for row in self.conn.execute(query)]
+
+    def complete_push(self, outbox_id: int, written: Mapping[str, JsonValue]) -> None:
+        """Mark values written; values changed meanwhile stay pending."""
+        row = self.conn.execute(sa.select(t.outbox).where(t.outbox.c.id == outbox_id)).first()
+        if row is None or row.status != "pending":
+            return
+        remaining = {k: v for k, v in row.fields.items() if k not in written or written[k] != v}
+        self._set_pending_fields(outbox_id, remaining)
+
+    def fail_push(self, outbox_id: int, error: str, *, retry_in: timedelta | None) -> None:
+        """Record a failed write: retried after `retry_in`, or failed for good when None."""
+        values: dict[str, Any] = {
+            "attempts": t.outbox.c.attempts + 1,
+            "last_error": error,
+            "updated_at": self.now,
+        }
+        if retry_in is None:
+            values["status"] = "failed"
+        else:
+            values["next_attempt_at"] = self.now + retry_in
+        self.conn.execute(t.outbox.update().where(t.outbox.c.id == outbox_id).values(**values))
+
+    def outbox_depth(self) -> dict[str, int]:
+        """Pending writes per connector."""
+        query = (
+            sa.select(t.outbox.c.connector, sa.func.count())
+            .where(t.outbox.c.status == "pending")
+            .group_by(t.outbox.c.connector)
+        )
+        return {row[0]: int(row[1]) for row in self.conn.execute(query)}
+
+    # -- people -----------------------------------------------------------------------------
+
+    def save_identities(
+        self, connector: str, people: Iterable[tuple[str, str | None, str | None]]
+    ) -> None:
+        """Remember a tool's users: (user id, email, display name)."""
+        rows = list(people)
+        if not rows:
+            return
+        self.conn.execute(t.identities.delete().where(t.identities.c.connector == connector))
+        self.conn.execute(
+            t.identities.insert(),
+            [
+                {
+                    "connector": connector,
+                    "user_id": uid,
+                    "email": email.lower() if email else None,
+                    "display_name": name,
+                    "seen_at": self.now,
+                }
+                for uid, email, name in rows
+            ],
+        )
+
+    def people(self, connector: str) -> dict[str, str]:
+        """A tool's user id -> email, for the users whose email is known."""
+        query = sa.select(t.identities.c.user_id, t.identities.c.email).where(
+            t.identities.c.connector == connector, t.identities.c.email.is_not(None)
+        )
+        return {row.user_id: row.email for row in self.conn.execute(query)}
+
+    # -- history ------------------------------------------------------------------------------
+
+    def history(self, record_id: str) -> list[dict[str, Any]]:
+        """A record's audit trail, oldest first."""
+        query = sa.select(t.audit).where(t.audit.c.record_id == record_id).order_by(t.audit.c.id)
+        return [dict(row._mapping) for row in self.conn.execute(query)]
+
+
+def _link(row: Any) -> LinkRow:
+    return LinkRow(
+        id=row.id,
+        connector=row.connector,
+        entity=row.entity,
+        external_id=row.external_id,
+        record_id=row.record_id,
+        bases=dict(row.bases),
+        placeholder=row.placeholder,
+        deleted=row.deleted,
+        content_hash=row.content_hash,
+    )
+
+
+def _outbox(row: Any) -> OutboxRow:
+    return OutboxRow(
+        id=row.id,
+        connector=row.connector,
+        entity=row.entity,
+        external_id=row.external_id,
+        record_id=row.record_id,
+        fields=dict(row.fields),
+        attempts=row.attempts,
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE instead of pysqlite's deferred BEGIN.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL: readers never block the writer; NORMAL is durable across process crashes in WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """The state store behind one SQLAlchemy engine (SQLite file or PostgreSQL)."""
+
+    def __init__(self, url: str, *, clock: Clock = utc_now, migrate: bool = True) -> None:
+        self.url = url
+        self.clock = clock
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            self.engine: Engine = sa.create_engine(url, connect_args={"timeout": 30})
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            # Take the write lock at BEGIN so two writers queue instead of deadlocking.
+            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        else:
+            self.engine = sa.create_engine(url, pool_pre_ping=True)
+        if migrate:
+            upgrade(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """A transaction: committed when the block ends, rolled back if it raises."""
+        with self.engine.begin() as conn:
+            yield Tx(conn, self.clock())
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

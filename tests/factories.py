@@ -1,0 +1,126 @@
+"""Test factories: three in-memory tools with one mapping each, and an engine over them."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from connectors.memory import MemoryConfig, MemoryConnector, TickingClock
+from syncd.engine import Engine
+from syncd.mapping.load import MappingSet, MappingSource
+from syncd.store.store import Store
+
+ITEM_MAPPING = """
+connector = "{name}"
+
+[entities.item]
+kind = "task"
+key = "id"
+updated_at = "updated_at"
+{link}
+
+[entities.item.fields.title]
+path = "title"
+policy = "latest_wins"
+
+[entities.item.fields.status]
+path = "status"
+policy = "manual"
+values = "st"
+
+[entities.item.fields.milestone]
+path = "milestone"
+policy = "owner_wins"
+owner = {owner}
+
+[entities.item.fields.labels]
+path = "labels"
+policy = "latest_wins"
+transform = "labels"
+
+[entities.item.fields.assignee]
+path = "who"
+policy = "latest_wins"
+transform = "person"
+
+[values.st.map]
+open = "todo"
+doing = "in_progress"
+done = "done"
+"""
+
+LINK = """
+[[entities.item.links]]
+path = "a_id"
+connector = "a"
+entity = "item"
+"""
+
+SOURCES = ("a", "b", "c")
+SYNCED_FIELDS = ("title", "status", "milestone", "labels", "assignee")
+
+
+def item_mappings() -> MappingSet:
+    """Mappings for tools a, b, c: b and c link their items to a's by `a_id`."""
+    return MappingSet(
+        [
+            MappingSource(
+                f"{name}.toml",
+                ITEM_MAPPING.format(
+                    name=name, link="" if name == "a" else LINK, owner=str(name == "a").lower()
+                ),
+            )
+            for name in SOURCES
+        ]
+    )
+
+
+@cache
+def _template_db() -> Path:
+    """A migrated SQLite file, copied per test: migrations run once per session."""
+    path = Path(tempfile.mkdtemp()) / "template.sqlite3"
+    Store(f"sqlite:///{path}").close()
+    return path
+
+
+def sqlite_copy(directory: Path) -> str:
+    """A fresh, migrated SQLite store URL in `directory`."""
+    target = directory / "syncd.sqlite3"
+    shutil.copy(_template_db(), target)
+    return f"sqlite:///{target}"
+
+
+@dataclass
+class World:
+    """Three tools, a store and an engine."""
+
+    tools: dict[str, MemoryConnector]
+    store: Store
+    engine: Engine
+
+    def put(self, source: str, item: int, **fields: Any) -> None:
+        """A person edits an item in one tool."""
+        data: dict[str, Any] = {"id": f"{source}{item}", **fields}
+        if source != "a":
+            data["a_id"] = f"a{item}"
+        self.tools[source].put("item", data)
+
+
+def make_world(store_url: str, *, migrate: bool = True) -> World:
+    """Three memory tools (a owns the milestone), people known to each, an engine."""
+    clock = TickingClock()  # one clock for all tools, so "latest" means something
+    tools = {
+        name: MemoryConnector(
+            name=name,
+            config=MemoryConfig(page_size=3),
+            clock=clock,
+            users={f"{name}-u1": "zoe@studio.example", f"{name}-u2": "lukasz@studio.example"},
+        )
+        for name in SOURCES
+    }
+    store = Store(store_url, migrate=migrate)
+    return World(tools, store, Engine(store, tools, item_mappings()))

@@ -1,0 +1,192 @@
+"""The store, run on both backends: SQLite (embedded default) and the real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from syncd.model import RecordKind
+from syncd.reconcile import Change, Conflict, FieldMeta, RecordView
+from syncd.store import tables as t
+from syncd.store.migrate import upgrade
+from syncd.store.store import Store
+from tests.factories import make_world
+
+KEY = ("jira", "issue", "HRB-1")
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    store = Store(store_url)
+    yield store
+    store.close()
+
+
+def test_migrations_are_idempotent(store: Store) -> None:
+    upgrade(store.engine)  # second run: nothing to do, nothing broken
+    names = set(sa.inspect(store.engine).get_table_names())
+    assert {
+        "records",
+        "links",
+        "cursors",
+        "inbox",
+        "outbox",
+        "conflicts",
+        "audit",
+        "mapping_versions",
+        "identities",
+        "source_errors",
+        "sync_runs",
+    } <= names
+
+
+def test_record_roundtrip_keeps_canonical_values(store: Store) -> None:
+    at = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+    with store.transaction() as tx:
+        rid = tx.insert_record(RecordKind.INVOICE)
+        view = RecordView(
+            kind=RecordKind.INVOICE,
+            fields={"amount": "1200.5", "currency": "EUR", "vendor": "Studio Łódź", "issued": None},
+            meta={"amount": FieldMeta("sheets", at)},
+            flags={"sheets:status": {"value": "On hold?", "reason": "unmapped", "unknown": True}},
+        )
+        tx.save_records({rid: view})
+    with store.transaction() as tx:
+        loaded = tx.load_records([rid])[rid]
+    assert loaded.fields == view.fields
+    assert loaded.meta["amount"].at == at and loaded.meta["amount"].origin == "sheets"
+    assert loaded.flags == view.flags
+
+
+def test_link_is_unique_per_source_record(store: Store) -> None:
+    with store.transaction() as tx:
+        rid = tx.insert_record(RecordKind.TASK)
+        tx.insert_link(KEY, rid)
+    with pytest.raises(sa.exc.IntegrityError), store.transaction() as tx:
+        tx.insert_link(KEY, rid)
+    with store.transaction() as tx:
+        assert list(tx.find_links([KEY])) == [KEY]
+
+
+def test_failed_transaction_loses_nothing_already_stored(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.set_cursor("jira", "issue", "c1")
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.set_cursor("jira", "issue", "c2")
+        tx.insert_record(RecordKind.TASK)
+        raise RuntimeError("crash mid-batch")
+    with store.transaction() as tx:
+        assert tx.get_cursor("jira", "issue") == "c1"
+        assert tx.conn.execute(sa.select(sa.func.count()).select_from(t.records)).scalar() == 0
+
+
+def test_outbox_coalesces_per_source_record(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.enqueue_push(KEY, "r1", {"status": "done"})
+        tx.enqueue_push(KEY, "r1", {"title": "New", "status": "review"})
+        [row] = tx.due_pushes("jira")
+        assert row.fields == {"status": "review", "title": "New"}
+        tx.cancel_push(KEY, ["title"])
+        [row] = tx.due_pushes("jira")
+        assert row.fields == {"status": "review"}
+    # A value changed while the push was in flight stays pending; the written one is done.
+    with store.transaction() as tx:
+        tx.enqueue_push(KEY, "r1", {"status": "blocked", "title": "Newer"})
+        tx.complete_push(row.id, {"status": "review", "title": "Newer"})
+        [left] = tx.due_pushes("jira")
+        assert left.fields == {"status": "blocked"}
+        tx.complete_push(left.id, {"status": "blocked"})
+        assert tx.due_pushes("jira") == []
+
+
+def test_one_pending_outbox_row_per_source_record(store: Store) -> None:
+    now = datetime.now(UTC)
+    row = {
+        "connector": "jira",
+        "entity": "issue",
+        "external_id": "HRB-1",
+        "record_id": "r",
+        "fields": {},
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    with store.transaction() as tx:
+        tx.conn.execute(t.outbox.insert().values(**row))
+    with pytest.raises(sa.exc.IntegrityError), store.transaction() as tx:
+        tx.conn.execute(t.outbox.insert().values(**row))
+    with store.transaction() as tx:  # a done row does not block a new pending one
+        tx.conn.execute(t.outbox.insert().values(**{**row, "status": "done"}))
+
+
+def test_failed_push_is_retried_later_or_given_up(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.enqueue_push(KEY, "r1", {"status": "done"})
+        [row] = tx.due_pushes("jira")
+        tx.fail_push(row.id, "503 from Jira", retry_in=timedelta(minutes=5))
+        assert tx.due_pushes("jira") == []  # not due yet
+    with store.transaction() as tx:
+        tx.fail_push(row.id, "400: field cannot be set", retry_in=None)
+        status = tx.conn.execute(sa.select(t.outbox.c.status, t.outbox.c.attempts)).one()
+    assert tuple(status) == ("failed", 2)
+
+
+def test_one_open_conflict_per_field(store: Store) -> None:
+    with store.transaction() as tx:
+        rid = tx.insert_record(RecordKind.TASK)
+        tx.open_conflict(rid, "status", Conflict("todo", {"jira": "done", "shotgrid": "review"}))
+    with pytest.raises(sa.exc.IntegrityError), store.transaction() as tx:
+        tx.open_conflict(rid, "status", Conflict("todo", {"jira": "x"}))
+    with store.transaction() as tx:
+        tx.close_conflict(rid, "status", "done", "mia")
+        tx.open_conflict(rid, "status", Conflict("done", {"jira": "todo", "shotgrid": "done"}))
+        assert len(tx.list_conflicts()) == 1
+        assert len(tx.list_conflicts(status=None)) == 2
+
+
+def test_audit_is_append_only_history(store: Store) -> None:
+    with store.transaction() as tx:
+        rid = tx.insert_record(RecordKind.TASK)
+        tx.add_audit(
+            rid,
+            [
+                Change("status", None, "todo", "jira", None, "pulled"),
+                Change("status", "todo", "done", "shotgrid", None, "pulled"),
+            ],
+            mapping_version="abc",
+            run_id=None,
+        )
+    with store.transaction() as tx:
+        history = tx.history(rid)
+    assert [(h["old"], h["new"], h["origin"]) for h in history] == [
+        (None, "todo", "jira"),
+        ("todo", "done", "shotgrid"),
+    ]
+    assert all(h["mapping_version"] == "abc" and h["recorded_at"].tzinfo for h in history)
+
+
+def test_people_directory(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.save_identities("jira", [("acc-1", "Zoe@Studio.example", "Zoë"), ("acc-2", None, "X")])
+    with store.transaction() as tx:
+        assert tx.people("jira") == {"acc-1": "zoe@studio.example"}
+
+
+def test_engine_sync_on_this_backend(store_url: str) -> None:
+    world = make_world(store_url)
+    try:
+        for source in ("a", "b", "c"):
+            for item in (1, 2):
+                world.put(source, item, title=f"t{item}", status="open")
+        world.engine.sync()
+        world.put("c", 2, status="done")
+        report = world.engine.sync()
+        assert report.changed_fields == 1 and report.pushed == 2 and not report.errors
+        assert world.tools["a"].get("item", "a2")["status"] == "done"
+    finally:
+        world.store.close()
