@@ -13,8 +13,8 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -133,6 +133,24 @@ class MinuteWindow:
 FaultResponder = Callable[[int], Response]
 
 
+def _route_template(routes: Sequence[Any], scope: Scope, prefix: str = "") -> str | None:
+    """The path template (`/issue/{key}`) of the route a request goes to, through includes."""
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is not Match.FULL:
+            continue
+        # FastAPI wraps included routers; look inside for the route itself.
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            extra = route.include_context.prefix
+            path = scope["path"]
+            inner = {**scope, "path": path[len(extra) :]} if extra else scope
+            return _route_template(included.routes, inner, prefix + extra)
+        path_template = getattr(route, "path", None)
+        return prefix + path_template if path_template else None
+    return None
+
+
 class _KnobsMiddleware:
     """Pure ASGI middleware: count, delay, inject faults. Streaming-safe."""
 
@@ -151,11 +169,8 @@ class _KnobsMiddleware:
         self._seed = knobs.seed
 
     def _endpoint(self, scope: Scope) -> str:
-        for route in self._router_app.router.routes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return f"{scope['method']} {getattr(route, 'path', scope['path'])}"
-        return f"{scope['method']} {scope['path']}"
+        template = _route_template(self._router_app.router.routes, scope)
+        return f"{scope['method']} {template or scope['path']}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):

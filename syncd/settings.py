@@ -1,0 +1,119 @@
+"""Settings: a TOML file, overridden by `SYNCD_*` environment variables and a secrets folder.
+
+Secrets (API tokens, webhook secrets) belong in the environment or in files under the
+secrets folder (`/run/secrets` in the container), never in the TOML file, e.g.
+`SYNCD_CONNECTORS__JIRA__API_TOKEN`. Each connector validates its own table (registry).
+Settings are built by `load_settings()` at start-up, never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SyncSettings(_Section):
+    """When syncs run."""
+
+    poll_interval_seconds: int = Field(300, ge=10, description="incremental poll per connector")
+    full_resync_hours: int | None = Field(24, ge=1, description="full re-read; None: never")
+    page_size: int | None = Field(None, ge=1, description="override connectors' page size")
+
+
+class ApiSettings(_Section):
+    """The HTTP service: webhooks, admin API, health and metrics."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str | None = Field(None, description="how the trackers reach this service")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest webhook accepted")
+    admin_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict, description='token name -> token, e.g. "mia" (set via env)'
+    )
+    viewer_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+
+
+class RollupSettings(_Section):
+    """The consolidated producer sheet."""
+
+    connector: str = Field("sheets", description="the Sheets connector that writes it")
+    spreadsheet_id: str | None = Field(None, description="None: the connector's spreadsheet")
+    reporting_currency: str = "USD"
+    rates: dict[str, float] = Field(
+        default_factory=dict, description="units of reporting currency per unit, e.g. EUR=1.08"
+    )
+    capacity_hours_per_week: dict[str, float] = Field(
+        default_factory=dict, description="department -> weekly capacity"
+    )
+
+
+class Settings(BaseSettings):
+    """Everything syncd reads at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SYNCD_", env_nested_delimiter="__", extra="forbid", secrets_dir=None
+    )
+
+    store_url: str = Field(
+        "sqlite:///var/syncd.sqlite3", description="SQLite file (default) or PostgreSQL URL"
+    )
+    mappings_dir: Path = Field(Path("mappings"), description="folder of mapping files")
+    log_level: str = "INFO"
+    log_json: bool = Field(True, description="one JSON object per log line")
+    connectors: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="[connectors.<name>] tables, checked per kind",
+        repr=False,  # raw tables hold tokens until each connector wraps them in SecretStr
+    )
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    rollup: RollupSettings = Field(default_factory=RollupSettings)
+
+    @field_validator("store_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("store_url must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Priority: arguments > environment > secrets folder > the TOML file > defaults."""
+        del dotenv_settings
+        toml = TomlConfigSettingsSource(settings_cls)
+        return init_settings, env_settings, file_secret_settings, toml
+
+
+def load_settings(config: Path | None = None, secrets_dir: Path | None = None) -> Settings:
+    """Settings from a TOML file (if given and present), the environment and a secrets folder."""
+    if config is not None and not config.is_file():
+        raise FileNotFoundError(f"config file {config} does not exist")
+    extra: dict[str, Any] = {}
+    if config is not None:
+        extra["toml_file"] = config
+    if secrets_dir is not None and secrets_dir.is_dir():
+        extra["secrets_dir"] = secrets_dir
+
+    class _Configured(Settings):
+        model_config = SettingsConfigDict(**{**Settings.model_config, **extra})  # type: ignore[typeddict-item]
+
+    return _Configured()
