@@ -90,7 +90,9 @@ class WebhookEvent(BaseModel):
 
     delivery_id: str
     entity: str
-    external_id: str
+    external_id: str | None = Field(
+        None, description="None: the event does not name a record; re-read the entity"
+    )
     deleted: bool = False
     author: str | None = None  # the tool's user id of whoever made the change
 
