@@ -135,6 +135,9 @@ outbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text),
     sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    # Set just before a write is sent: if the process dies before the result is stored,
+    # the next attempt reads the tool first instead of writing blindly again.
+    sa.Column("sent_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index(
@@ -158,10 +161,11 @@ inbox = sa.Table(
     sa.Column("received_at", UTCDateTime, nullable=False),
     sa.Column("headers", JSON, nullable=False),
     sa.Column("body", sa.LargeBinary, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),  # new | done | failed
+    sa.Column("status", sa.String(16), nullable=False),  # new | done | echo | failed
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("error", sa.Text),
     sa.Column("processed_at", UTCDateTime),
+    sa.Column("events", JSON),  # what the verified delivery says changed
     sa.UniqueConstraint("connector", "delivery_id"),
     sa.Index("ix_inbox_status", "status", "id"),
 )
@@ -217,4 +221,32 @@ sync_runs = sa.Table(
     sa.Column("errors", sa.Integer, nullable=False, default=0),
     sa.Column("message", sa.Text),
     sa.Index("ix_sync_runs_connector", "connector", "started_at"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("payload", JSON, nullable=False),
+    sa.Column("dedupe_key", sa.String(255)),  # a burst for one key coalesces into one job
+    sa.Column("lock_key", sa.String(255)),  # two jobs with one lock never run at once
+    sa.Column("status", sa.String(16), nullable=False),  # todo | doing | done | failed
+    sa.Column("run_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("max_attempts", sa.Integer, nullable=False, default=10),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("worker", sa.String(128)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index(
+        "uq_jobs_todo_dedupe",
+        "dedupe_key",
+        unique=True,
+        sqlite_where=sa.text("status = 'todo'"),
+        postgresql_where=sa.text("status = 'todo'"),
+    ),
+    sa.Index("ix_jobs_due", "status", "run_at"),
+    sa.Index("ix_jobs_lock", "lock_key", "status"),
 )
