@@ -72,6 +72,7 @@ class SyncReport:
 
 
 Progress = Callable[[str, str, int], None]  # connector, entity, records pulled so far
+OnCommit = Callable[[Tx], None]
 
 
 def _content_hash(pulled: Pulled) -> str:
@@ -176,12 +177,33 @@ class Engine:
                 progress(connector.name, mapping.entity, report.pulled)
         return report
 
-    def refresh(self, connector_name: str, entity: str, external_ids: Sequence[str]) -> SyncReport:
-        """Re-read given source records now (what a webhook asks for) and reconcile them."""
+    def refresh(
+        self,
+        connector_name: str,
+        entity: str,
+        external_ids: Sequence[str] | None,
+        *,
+        on_commit: OnCommit | None = None,
+    ) -> SyncReport:
+        """Re-read given source records (all of the entity when None) and reconcile them.
+
+        `on_commit` runs inside the last transaction that stores the effects, so whoever
+        asked (a job, inbox deliveries) is marked done exactly when the effects are stored.
+        """
         connector = self.connectors[connector_name]
         mapping = self.mappings.entity(connector_name, entity)
-        records = connector.fetch(entity, external_ids, fields=mapping.source_paths())
-        return self.ingest(connector_name, entity, records)
+        if external_ids is not None:
+            records = connector.fetch(entity, external_ids, fields=mapping.source_paths())
+            return self.ingest(connector_name, entity, records, on_commit=on_commit)
+        report = SyncReport()
+        with self.store.transaction() as tx:
+            cursor = tx.get_cursor(connector_name, entity)
+        for batch in connector.pull(entity, cursor, fields=mapping.source_paths()):
+            report.add(self.ingest(connector_name, entity, batch.records, cursor=batch.cursor))
+        if on_commit is not None:
+            with self.store.transaction() as tx:
+                on_commit(tx)
+        return report
 
     def ingest(
         self,
@@ -192,6 +214,7 @@ class Engine:
         cursor: str | None = None,
         keep_cursor: bool | None = None,
         run_id: str | None = None,
+        on_commit: OnCommit | None = None,
     ) -> SyncReport:
         """Store one page of source records, and the cursor after it, in one transaction."""
         mapping = self.mappings.entity(connector, entity)
@@ -201,6 +224,8 @@ class Engine:
                 keep_cursor = cursor is None
             if not keep_cursor:
                 tx.set_cursor(connector, entity, cursor)
+            if on_commit is not None:
+                on_commit(tx)
         return report
 
     # -- pushing ---------------------------------------------------------------------------

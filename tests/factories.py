@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from connectors.memory import MemoryConfig, MemoryConnector, TickingClock
+from syncd.connector import Capability, WebhookEvent
 from syncd.engine import Engine
 from syncd.mapping.load import MappingSet, MappingSource
+from syncd.signatures import sign_jira, verify_jira
 from syncd.store.store import Store
 
 ITEM_MAPPING = """
@@ -115,6 +119,53 @@ def make_world(store_url: str, *, migrate: bool = True) -> World:
     clock = TickingClock()  # one clock for all tools, so "latest" means something
     tools = {
         name: MemoryConnector(
+            name=name,
+            config=MemoryConfig(page_size=3),
+            clock=clock,
+            users={f"{name}-u1": "zoe@studio.example", f"{name}-u2": "lukasz@studio.example"},
+        )
+        for name in SOURCES
+    }
+    store = Store(store_url, migrate=migrate)
+    return World(tools, store, Engine(store, tools, item_mappings()))
+
+
+WEBHOOK_SECRET = "s3cret-for-tests"
+
+
+class SignedMemoryConnector(MemoryConnector):
+    """A memory tool that also sends signed webhooks (Jira's scheme) for the API tests."""
+
+    capabilities = MemoryConnector.capabilities | {Capability.WEBHOOK}
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        verify_jira(headers, body, WEBHOOK_SECRET)
+        payload = json.loads(body)
+        if not isinstance(payload, dict) or "id" not in payload:
+            raise ValueError("delivery has no 'id'")
+        return [
+            WebhookEvent(
+                delivery_id=str(payload["delivery"]),
+                entity=payload.get("entity", "item"),
+                external_id=str(payload["id"]),
+                author=payload.get("author"),
+            )
+        ]
+
+
+def signed_delivery(
+    external_id: str, delivery: str, author: str | None = "person"
+) -> tuple[dict[str, str], bytes]:
+    """A webhook body and headers as a signed memory tool would send them."""
+    body = json.dumps({"id": external_id, "delivery": delivery, "author": author}).encode()
+    return {"content-type": "application/json", **sign_jira(body, WEBHOOK_SECRET)}, body
+
+
+def make_signed_world(store_url: str, *, migrate: bool = True) -> World:
+    """Like `make_world`, with tools that send signed webhooks."""
+    clock = TickingClock()
+    tools: dict[str, MemoryConnector] = {
+        name: SignedMemoryConnector(
             name=name,
             config=MemoryConfig(page_size=3),
             clock=clock,

@@ -1,0 +1,1 @@
+"""The HTTP service: webhooks in, admin API, health and metrics."""

@@ -1,0 +1,22 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from syncd import __version__
+from syncd.api import ops, webhooks
+from syncd.api.services import Services
+
+
+def create_app(services: Services) -> FastAPI:
+    """The service's HTTP app over already-built services."""
+    app = FastAPI(
+        title="syncd",
+        version=__version__,
+        description="Webhooks in from Jira, ShotGrid and Google Sheets; admin API; operations.",
+    )
+    app.state.services = services
+    app.include_router(webhooks.router)
+    app.include_router(ops.router)
+    return app

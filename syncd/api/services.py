@@ -1,0 +1,43 @@
+"""What the routes work with, built once at start-up and injected (no globals)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from syncd.connector import Connector
+from syncd.engine import Engine
+from syncd.jobs.port import JobQueue
+from syncd.metrics import Metrics
+from syncd.settings import Settings
+from syncd.store.store import Store
+
+
+@dataclass
+class Services:
+    """The running service's parts."""
+
+    settings: Settings
+    store: Store
+    engine: Engine
+    queue: JobQueue
+    metrics: Metrics = field(default_factory=Metrics)
+    wake_worker: threading.Event = field(default_factory=threading.Event)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def connectors(self) -> dict[str, Connector]:
+        """Configured connectors by name."""
+        return self.engine.connectors
+
+
+def get_services(request: Request) -> Services:
+    """The services of the app serving this request."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

@@ -1,0 +1,154 @@
+"""The worker: takes jobs from the queue and does them, one record at a time per record.
+
+Kinds of job:
+- `refresh` {connector, entity, external_id, inbox}: a webhook said a record changed. Jobs
+  of one connector entity claimed together are refreshed with one fetch; their deliveries
+  are marked done in the transaction that stores the result.
+- `poll` {connector, full}: an incremental (or full) pull of a connector; catches whatever
+  a webhook missed.
+- `push` {connector}: write what the outbox holds (also done after every refresh and poll).
+
+A crash anywhere leaves the job `doing` with a lease that runs out; another worker (or this
+one, restarted) takes it again. Every step is idempotent, so a replay changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from functools import partial
+
+from syncd.engine import Engine, SyncReport
+from syncd.errors import AuthError, ConnectorError
+from syncd.inbox import mark_done
+from syncd.jobs.port import Job, JobQueue
+from syncd.store.store import Tx
+
+log = logging.getLogger(__name__)
+
+JobObserver = Callable[[str, float, SyncReport | None], None]  # kind, seconds, report
+
+
+class Worker:
+    """Drains the job queue."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        queue: JobQueue,
+        *,
+        name: str = "worker-1",
+        lease: timedelta = timedelta(seconds=60),
+        batch: int = 50,
+        observe: JobObserver | None = None,
+    ) -> None:
+        self.engine, self.queue, self.name = engine, queue, name
+        self.lease, self.batch, self._observe = lease, batch, observe
+        self.wake = threading.Event()  # set by the webhook API after it stores a delivery
+
+    def run_once(self) -> int:
+        """Claim and do one round of jobs; returns how many were taken."""
+        jobs = self.queue.claim(self.name, lease=self.lease, limit=self.batch)
+        if not jobs:
+            return 0
+        with _Heartbeat(self.queue, jobs, self.name, self.lease):
+            refresh: dict[tuple[str, str], list[Job]] = defaultdict(list)
+            for job in jobs:
+                if job.kind == "refresh":
+                    refresh[(job.payload["connector"], job.payload["entity"])].append(job)
+                else:
+                    self._run(job.kind, [job], partial(self._other, job))
+            for (connector, entity), group in refresh.items():
+                self._run("refresh", group, partial(self._refresh, connector, entity, group))
+            # A change from one tool is written to the others: drain every outbox now.
+            for name in self.engine.connectors:
+                self.engine.push_pending(name)
+        return len(jobs)
+
+    def _run(self, kind: str, jobs: Sequence[Job], work: Callable[[], SyncReport]) -> None:
+        started = time.perf_counter()
+        try:
+            report = work()
+        except ConnectorError as exc:
+            # Bad credentials will not heal by themselves: retry rarely; the rest soon.
+            delay = timedelta(minutes=5) if isinstance(exc, AuthError) else _backoff(jobs[0])
+            log.warning("%s job failed, retrying in %s: %s", kind, delay, exc)
+            for job in jobs:
+                self.queue.retry(job, str(exc), delay)
+            report = None
+        except Exception as exc:  # the job boundary: keep the worker alive
+            log.exception("%s job failed unexpectedly", kind)
+            for job in jobs:
+                self.queue.retry(job, repr(exc), _backoff(job))
+            report = None
+        if self._observe is not None:
+            self._observe(kind, time.perf_counter() - started, report)
+
+    def _refresh(self, connector: str, entity: str, jobs: Sequence[Job]) -> SyncReport:
+        inbox = [i for job in jobs for i in job.payload.get("inbox", [])]
+
+        def finish(tx: Tx) -> None:
+            self.queue.complete(tx, jobs)
+            mark_done(tx, inbox)
+
+        whole = any(job.payload.get("external_id") is None for job in jobs)
+        ids = None if whole else sorted({job.payload["external_id"] for job in jobs})
+        return self.engine.refresh(connector, entity, ids, on_commit=finish)
+
+    def _other(self, job: Job) -> SyncReport:
+        connector = job.payload["connector"]
+        if job.kind == "poll":
+            report = self.engine.pull_connector(
+                self.engine.connectors[connector], full=bool(job.payload.get("full"))
+            )
+        elif job.kind == "push":
+            report = self.engine.push_pending(connector)
+        else:
+            raise ValueError(f"unknown job kind {job.kind!r}")
+        with self.engine.store.transaction() as tx:
+            self.queue.complete(tx, [job])
+        return report
+
+    def run(self, stop: threading.Event, *, idle: float = 0.5) -> None:
+        """Work until `stop` is set; sleeps (or waits to be woken) when there is nothing."""
+        while not stop.is_set():
+            try:
+                taken = self.run_once()
+            except Exception:  # the loop boundary: a store outage must not kill the worker
+                log.exception("worker %s: round failed", self.name)
+                taken = 0
+            if not taken:
+                self.wake.wait(idle)
+                self.wake.clear()
+
+
+def _backoff(job: Job) -> timedelta:
+    return timedelta(seconds=min(300, 2 ** min(job.attempts, 8)))
+
+
+class _Heartbeat:
+    """Renews the leases of running jobs so a long job is not taken for dead."""
+
+    def __init__(self, queue: JobQueue, jobs: Sequence[Job], worker: str, lease: timedelta):
+        self.queue, self.jobs, self.worker, self.lease = queue, jobs, worker, lease
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True, name="heartbeat")
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.lease.total_seconds() / 3):
+            try:
+                self.queue.heartbeat(self.jobs, self.worker, self.lease)
+            except Exception:  # a missed beat only risks a duplicate (idempotent) run
+                log.warning("heartbeat failed", exc_info=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
