@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -88,9 +89,17 @@ class Engine:
     """Runs syncs over the configured connectors with the loaded mappings."""
 
     def __init__(
-        self, store: Store, connectors: Mapping[str, Connector], mappings: MappingSet
+        self,
+        store: Store,
+        connectors: Mapping[str, Connector],
+        mappings: MappingSet,
+        *,
+        dry_run: bool = False,
     ) -> None:
         self.store, self.connectors = store, dict(connectors)
+        # A dry run reads the tools and reconciles, then rolls every transaction back and
+        # writes nothing anywhere: the report says what a real run would do.
+        self.dry_run = dry_run
         self.set_mappings(mappings)
 
     def set_mappings(self, mappings: MappingSet) -> None:
@@ -149,7 +158,7 @@ class Engine:
         if Capability.PEOPLE not in connector.capabilities:
             return
         people = [(p.user_id, p.email, p.display_name) for p in connector.people()]
-        with self.store.transaction() as tx:
+        with self.store.transaction(dry_run=self.dry_run) as tx:
             tx.save_identities(connector.name, people)
 
     def _pull_entity(
@@ -218,7 +227,7 @@ class Engine:
     ) -> SyncReport:
         """Store one page of source records, and the cursor after it, in one transaction."""
         mapping = self.mappings.entity(connector, entity)
-        with self.store.transaction() as tx:
+        with self.store.transaction(dry_run=self.dry_run) as tx:
             report = _BatchIngest(self, tx, mapping, run_id).run(records)
             if keep_cursor is None:
                 keep_cursor = cursor is None
@@ -234,7 +243,7 @@ class Engine:
         """Write what the outbox holds for one connector; retries are scheduled, not slept."""
         report = SyncReport()
         connector = self.connectors.get(connector_name)
-        if connector is None or Capability.PUSH not in connector.capabilities:
+        if self.dry_run or connector is None or Capability.PUSH not in connector.capabilities:
             return report
         with self.store.transaction() as tx:
             rows = tx.due_pushes(connector_name, limit)
@@ -351,7 +360,7 @@ class Engine:
 
     def _start_run(self, connector: str) -> str:
         run_id = str(uuid.uuid4())
-        with self.store.transaction() as tx:
+        with self.store.transaction(dry_run=self.dry_run) as tx:
             tx.conn.execute(
                 t.sync_runs.insert().values(
                     id=run_id,
@@ -367,7 +376,7 @@ class Engine:
         return run_id
 
     def _finish_run(self, run_id: str, report: SyncReport) -> None:
-        with self.store.transaction() as tx:
+        with self.store.transaction(dry_run=self.dry_run) as tx:
             tx.conn.execute(
                 t.sync_runs.update()
                 .where(t.sync_runs.c.id == run_id)
@@ -417,6 +426,7 @@ class _BatchIngest:
         self.engine, self.tx, self.mapping, self.run_id = engine, tx, mapping, run_id
         self.connector, self.entity = mapping.connector, mapping.entity
         self.report = SyncReport()
+        self.source_data: dict[str, dict[str, Any]] = {}
 
     def run(self, records: Sequence[SourceRecord]) -> SyncReport:
         tx, mapping = self.tx, self.mapping
@@ -429,8 +439,23 @@ class _BatchIngest:
                 if record.external_id:
                     deleted.append(record.external_id)
                 continue
+            problem = record.data.get("_problem")
+            if problem:
+                # The connector could read the row but not use it (no key, a duplicate key):
+                # report it with its place; the other rows go on.
+                row = record.data.get("_row")
+                tx.add_source_error(
+                    self.connector,
+                    self.entity,
+                    record.external_id,
+                    str(problem),
+                    location=f"{self.entity} row {row}" if row is not None else None,
+                )
+                continue
             try:
-                pulled.append(mapping.pull(record.data, people))
+                translated = mapping.pull(record.data, people)
+                pulled.append(translated)
+                self.source_data[translated.external_id] = record.data
             except ValueError as exc:
                 tx.add_source_error(
                     self.connector,
@@ -473,6 +498,7 @@ class _BatchIngest:
             self.report.conflicts_opened += len(outcome.opened)
         tx.save_records(dirty_records)
         tx.save_links([by_key[key] for _, key, _ in work], source_times)
+        tx.save_link_data({by_key[key].id: self.source_data[p.external_id] for p, key, _ in work})
         return self.report
 
     def _mark_deleted(self, links: dict[LinkKey, LinkRow], deleted: Sequence[str]) -> None:

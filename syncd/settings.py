@@ -8,6 +8,7 @@ Settings are built by `load_settings()` at start-up, never at import time.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,64 @@ class RollupSettings(_Section):
     capacity_hours_per_week: dict[str, float] = Field(
         default_factory=dict, description="department -> weekly capacity"
     )
+    milestones: dict[str, date] = Field(
+        default_factory=dict,
+        description="milestone name -> due date: the milestones shown, in date order "
+        "(empty: every milestone a task names, without dates)",
+    )
+    departments: list[str] = Field(
+        default_factory=list,
+        description="departments shown on the load tab, in this order (empty: every one found)",
+    )
+    person_hours_per_week: float = Field(
+        32, gt=0, description="weekly capacity of one person, unless listed below"
+    )
+    people_hours_per_week: dict[str, float] = Field(
+        default_factory=dict, description="person's email -> weekly capacity (part-timers...)"
+    )
+    overdue_after_days: int = Field(
+        0, ge=0, description="an open task is overdue this many days after its due date"
+    )
+    invoice_overdue_after_days: int = Field(
+        0, ge=0, description="an unpaid invoice is overdue this many days after its due date"
+    )
+    burn_window_days: int = Field(
+        14, ge=1, description="burn rate: estimate hours done per day over this many days"
+    )
+    burnup_weeks: int = Field(12, ge=2, le=104, description="weeks shown on the burn-up chart")
+    load_horizon_days: int = Field(
+        14, ge=1, description="load counts open work due within this many days (overdue too)"
+    )
+    overloaded_at: float = Field(
+        1.0, gt=0, description="flag a department or person whose load exceeds this share"
+    )
+    over_budget_at: float = Field(
+        1.0, gt=0, description="flag a budget line whose committed spend exceeds this share"
+    )
+    stale_sync_hours: float = Field(
+        24, gt=0, description="a connector with no successful sync for this long is stale"
+    )
+    pipeline_steps: list[str] = Field(
+        default_factory=list,
+        description="column order of the pipeline matrix (other steps follow alphabetically)",
+    )
+    asset_types: list[str] = Field(
+        default_factory=list, description="asset types shown on the pipeline tab (empty: all)"
+    )
+    pipeline_connector: str = Field(
+        "shotgrid", description="the connector whose task names are the pipeline steps"
+    )
+    record_links: dict[str, str] = Field(
+        default_factory=dict,
+        description="connector -> URL template of a source record ({entity}, {external_id}); "
+        '"syncd" -> URL template of a record page ({record_id})',
+    )
+    tab_prefix: str = Field(
+        "syncd · ", min_length=1, description="prefix of the tabs syncd owns and rewrites"
+    )
+    flush_interval_seconds: float = Field(
+        10, ge=1, description="at most one write to the sheet this often (quota: 60/min/user)"
+    )
 
 
 class Settings(BaseSettings):
@@ -101,6 +160,13 @@ class Settings(BaseSettings):
         del dotenv_settings
         toml = TomlConfigSettingsSource(settings_cls)
         return init_settings, env_settings, file_secret_settings, toml
+
+
+def default_mappings_dir() -> Path:
+    """The mappings shipped with syncd: `mappings/` of a checkout, or the installed copy."""
+    package = Path(__file__).resolve().parent
+    installed = package / "default_mappings"
+    return installed if installed.is_dir() else package.parent / "mappings"
 
 
 def load_settings(config: Path | None = None, secrets_dir: Path | None = None) -> Settings:

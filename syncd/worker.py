@@ -45,10 +45,12 @@ class Worker:
         lease: timedelta = timedelta(seconds=60),
         batch: int = 50,
         observe: JobObserver | None = None,
+        wake: threading.Event | None = None,
     ) -> None:
         self.engine, self.queue, self.name = engine, queue, name
         self.lease, self.batch, self._observe = lease, batch, observe
-        self.wake = threading.Event()  # set by the webhook API after it stores a delivery
+        # Set by the webhook API after it stores a delivery, so work starts at once.
+        self.wake = wake or threading.Event()
 
     def run_once(self) -> int:
         """Claim and do one round of jobs; returns how many were taken."""

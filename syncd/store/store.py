@@ -246,6 +246,25 @@ class Tx:
             ],
         )
 
+    def save_link_data(self, data: Mapping[int, Mapping[str, Any]]) -> None:
+        """Keep the source records as last read, by link id."""
+        if not data:
+            return
+        statement = (
+            t.links.update()
+            .where(t.links.c.id == sa.bindparam("lid"))
+            .values(data=sa.bindparam("data"))
+        )
+        self.conn.execute(statement, [{"lid": k, "data": dict(v)} for k, v in data.items()])
+
+    def link_data(self, record_id: str) -> dict[LinkKey, dict[str, Any]]:
+        """The source records behind a record, as last read."""
+        query = sa.select(t.links).where(t.links.c.record_id == record_id)
+        return {
+            (row.connector, row.entity, row.external_id): dict(row.data or {})
+            for row in self.conn.execute(query)
+        }
+
     def delete_record(self, record_id: str) -> None:
         """Remove a record that no link names any more (after a merge)."""
         self.conn.execute(t.records.delete().where(t.records.c.id == record_id))
@@ -355,7 +374,24 @@ class Tx:
         location: str | None = None,
         field: str | None = None,
     ) -> None:
-        """Report a source record (or row) that could not be read or written."""
+        """Report a source record (or row) that could not be read or written.
+
+        The same problem seen again only moves `seen_at`, so a re-read does not pile up
+        copies and sync health can show what is wrong now.
+        """
+        c = t.source_errors.c
+        same = sa.and_(
+            c.connector == connector,
+            c.entity == entity,
+            c.message == message,
+            c.resolved.is_(False),
+            c.external_id.is_(None) if external_id is None else c.external_id == external_id,
+            c.location.is_(None) if location is None else c.location == location,
+            c.field.is_(None) if field is None else c.field == field,
+        )
+        updated = self.conn.execute(t.source_errors.update().where(same).values(seen_at=self.now))
+        if updated.rowcount:
+            return
         self.conn.execute(
             t.source_errors.insert().values(
                 connector=connector,
@@ -368,6 +404,17 @@ class Tx:
                 resolved=False,
             )
         )
+
+    def source_errors(self, *, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Unresolved source errors (seen since `since`), newest first."""
+        query = (
+            sa.select(t.source_errors)
+            .where(t.source_errors.c.resolved.is_(False))
+            .order_by(t.source_errors.c.seen_at.desc())
+        )
+        if since is not None:
+            query = query.where(t.source_errors.c.seen_at >= since)
+        return [dict(row._mapping) for row in self.conn.execute(query)]
 
     # -- cursors --------------------------------------------------------------------------
 
@@ -587,10 +634,21 @@ class Store:
             upgrade(self.engine)
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """A transaction: committed when the block ends, rolled back if it raises."""
-        with self.engine.begin() as conn:
-            yield Tx(conn, self.clock())
+    def transaction(self, *, dry_run: bool = False) -> Iterator[Tx]:
+        """A transaction: committed when the block ends, rolled back if it raises.
+
+        With `dry_run` it is always rolled back: everything is computed, nothing is kept.
+        """
+        if not dry_run:
+            with self.engine.begin() as conn:
+                yield Tx(conn, self.clock())
+            return
+        with self.engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                yield Tx(conn, self.clock())
+            finally:
+                transaction.rollback()
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -67,6 +67,9 @@ links = sa.Table(
     sa.Column("placeholder", sa.Boolean, nullable=False, default=False),  # named, not yet seen
     sa.Column("deleted", sa.Boolean, nullable=False, default=False),
     sa.Column("content_hash", sa.String(64)),
+    # The source record as last read: every figure traces back to it, and a changed
+    # mapping can be previewed (dry run) without reading the tools again.
+    sa.Column("data", JSON),
     sa.Column("source_updated_at", UTCDateTime),
     sa.Column("seen_at", UTCDateTime),
     sa.UniqueConstraint("connector", "entity", "external_id"),

@@ -1,0 +1,13 @@
+"""The `syncd` command line: one Typer app, a module per group of commands."""
+
+from __future__ import annotations
+
+from syncd.cli.app import app
+
+
+def main() -> None:
+    """Entry point of the `syncd` console script."""
+    app()
+
+
+__all__ = ["app", "main"]
