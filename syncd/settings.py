@@ -128,7 +128,9 @@ class Settings(BaseSettings):
     store_url: str = Field(
         "sqlite:///var/syncd.sqlite3", description="SQLite file (default) or PostgreSQL URL"
     )
-    mappings_dir: Path = Field(Path("mappings"), description="folder of mapping files")
+    mappings_dir: Path = Field(
+        default_factory=lambda: _mappings_default(), description="folder of mapping files"
+    )
     log_level: str = "INFO"
     log_json: bool = Field(True, description="one JSON object per log line")
     connectors: dict[str, dict[str, Any]] = Field(
@@ -160,6 +162,12 @@ class Settings(BaseSettings):
         del dotenv_settings
         toml = TomlConfigSettingsSource(settings_cls)
         return init_settings, env_settings, file_secret_settings, toml
+
+
+def _mappings_default() -> Path:
+    """`./mappings` when there is one (a checkout, a mounted folder), else the shipped ones."""
+    local = Path("mappings")
+    return local if local.is_dir() else default_mappings_dir()
 
 
 def default_mappings_dir() -> Path:

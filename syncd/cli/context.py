@@ -27,8 +27,9 @@ def settings_from(ctx: typer.Context) -> Settings:
     """Settings from `--config` (or config.toml when present) and the environment."""
     state: CliState = ctx.obj or CliState()
     path = state.config
-    if path is None and Path("config.toml").is_file():
-        path = Path("config.toml")
+    for candidate in (Path("config.toml"), Path("/etc/syncd/config.toml")):
+        if path is None and candidate.is_file():
+            path = candidate
     try:
         return load_settings(path, Path("/run/secrets"))
     except (FileNotFoundError, ValidationError) as exc:
