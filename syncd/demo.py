@@ -13,10 +13,8 @@
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,10 +24,8 @@ from rich.table import Table
 
 from syncd.sandbox.dataset import generate
 from syncd.sandbox.production import Production
-from syncd.sandbox.runner import Sandbox, SandboxOptions
-from syncd.sandbox.serving import ServedApp
-from syncd.service import Service
-from syncd.settings import Settings, default_mappings_dir
+from syncd.sandbox.runner import SandboxOptions
+from syncd.stack import Stack
 
 TIMEOUT = 20.0
 
@@ -59,22 +55,13 @@ class Demo:
 
     def __init__(self, console: Console) -> None:
         self.out = console
-        self.workdir = Path(tempfile.mkdtemp(prefix="syncd-demo-"))
         self.production = generate(seed=7)
-        self.box = Sandbox(self.production, SandboxOptions(latency_ms=10))
-        self.box.start()
-        settings = Settings(
-            store_url=f"sqlite:///{self.workdir / 'syncd.sqlite3'}",
-            mappings_dir=default_mappings_dir(),
-            connectors=self.box.connector_tables(self.workdir),
-            log_json=False,
-            log_level="WARNING",
-            sync={"poll_interval_seconds": 3600, "full_resync_hours": None},
+        self.stack = Stack(self.production, sandbox=SandboxOptions(latency_ms=10))
+        self.box, self.service, self.served = (
+            self.stack.box,
+            self.stack.service,
+            self.stack.served,
         )
-        self.service = Service(settings)
-        self.served = ServedApp.start(self.service.app())
-        self.service.start()  # the served app runs without lifespan: start the worker here
-        self.box.point_webhooks_at(self.served.url)
 
     def step(self, title: str) -> None:
         self.out.rule(f"[bold]{title}")
@@ -206,8 +193,7 @@ class Demo:
         artist, lead = self.production.people[1].email, self.production.people[2].email
         self.box.shotgrid.edit_as(artist, "Task", task_id, {"sg_status_list": "ip"})
         self.box.jira.edit_issue(key, as_user=lead, status="Blocked")
-        for emulator in self.box.emulators.values():
-            emulator.webhooks.flush(10)
+        self.stack.flush_webhooks()
         self.service.start()
         conflicts: list[Any] = []
 
@@ -286,10 +272,7 @@ class Demo:
         self.out.print(f"syncd API: {self.served.url}/docs   metrics: {self.served.url}/metrics")
 
     def close(self) -> None:
-        self.service.stop()
-        self.served.stop()
-        self.service.close()
-        self.box.stop()
+        self.stack.close()
 
 
 def run_demo(console: Console, *, keep_running: bool = False) -> int:

@@ -337,7 +337,10 @@ class Engine:
             record = tx.load_records([record_id])[record_id]
             views = self._link_views(tx.links_of([record_id]).get(record_id, []))
             outcome = resolve(record, views, field_name, value, by)
-            _store_outcome(tx, record_id, outcome, self.mappings.version, None)
+            tx.add_audit(
+                record_id, outcome.changes, mapping_version=self.mappings.version, run_id=None
+            )
+            _store_outcome(tx, record_id, outcome, tx.pending_pushes(v.key for v in views))
             apply_outcome(record, views, outcome)
             tx.save_records({record_id: record})
 
@@ -427,6 +430,7 @@ class _BatchIngest:
         self.connector, self.entity = mapping.connector, mapping.entity
         self.report = SyncReport()
         self.source_data: dict[str, dict[str, Any]] = {}
+        self.new_records: set[str] = set()
 
     def run(self, records: Sequence[SourceRecord]) -> SyncReport:
         tx, mapping = self.tx, self.mapping
@@ -457,12 +461,13 @@ class _BatchIngest:
                 pulled.append(translated)
                 self.source_data[translated.external_id] = record.data
             except ValueError as exc:
+                row = record.data.get("_row")
                 tx.add_source_error(
                     self.connector,
                     self.entity,
                     record.external_id,
                     str(exc),
-                    location=str(record.data.get("_row", "")) or None,
+                    location=f"{self.entity} row {row}" if row is not None else None,
                 )
         keys: set[LinkKey] = {(self.connector, self.entity, p.external_id) for p in pulled}
         keys |= {(ln.connector, ln.entity, ln.external_id) for p in pulled for ln in p.links}
@@ -473,12 +478,16 @@ class _BatchIngest:
         if not work:
             return self.report
         record_ids = {links[key].record_id for _, key, _ in work}
-        views = tx.load_records(record_ids)
+        views = tx.load_records(record_ids - self.new_records)
+        views.update({rid: RecordView(kind=mapping.kind) for rid in self.new_records})
         rows = tx.links_of(record_ids)
         by_key = {row.key: row for rs in rows.values() for row in rs}
+        pending = tx.pending_pushes(by_key) if len(self.new_records) < len(record_ids) else {}
+        audit: list[dict[str, Any]] = []
         dirty_records: dict[str, RecordView] = {}
         source_times = {}
         policies = self.engine._policies[mapping.kind]
+        version = self.engine.mappings.version
         for p, key, content_hash in work:
             row = by_key[key]
             view = views[row.record_id]
@@ -487,7 +496,10 @@ class _BatchIngest:
                 self.connector, self.entity, p.external_id, p.values, p.updated_at, p.issues
             )
             outcome = reconcile(view, link_views, incoming, policies)
-            _store_outcome(tx, row.record_id, outcome, self.engine.mappings.version, self.run_id)
+            audit += tx.audit_rows(
+                row.record_id, outcome.changes, mapping_version=version, run_id=self.run_id
+            )
+            _store_outcome(tx, row.record_id, outcome, pending)
             apply_outcome(view, link_views, outcome)
             row.content_hash = content_hash
             if p.updated_at:
@@ -496,6 +508,7 @@ class _BatchIngest:
                 dirty_records[row.record_id] = view
             self.report.changed_fields += len(outcome.changes)
             self.report.conflicts_opened += len(outcome.opened)
+        tx.insert_audit(audit)
         tx.save_records(dirty_records)
         tx.save_links([by_key[key] for _, key, _ in work], source_times)
         tx.save_link_data({by_key[key].id: self.source_data[p.external_id] for p, key, _ in work})
@@ -510,8 +523,27 @@ class _BatchIngest:
     def _attach(
         self, pulled: Sequence[Pulled], links: dict[LinkKey, LinkRow]
     ) -> list[tuple[Pulled, LinkKey, str]]:
-        """Find or create each source record's link and record; join records links say are one."""
+        """Find or create each source record's link and record; join records links say are one.
+
+        New records and links are staged and inserted together (a page at a time).
+        """
         tx, work = self.tx, []
+        staged_records: list[tuple[str, RecordKind]] = []
+        staged_links: dict[LinkKey, tuple[str, bool]] = {}
+        revived: list[LinkRow] = []
+
+        def record_of(key: LinkKey) -> str | None:
+            if key in links:
+                return links[key].record_id
+            staged = staged_links.get(key)
+            return staged[0] if staged else None
+
+        def flush() -> None:
+            tx.insert_records(staged_records)
+            links.update(tx.insert_links([(k, r, ph) for k, (r, ph) in staged_links.items()]))
+            staged_records.clear()
+            staged_links.clear()
+
         for p in pulled:
             key = (self.connector, self.entity, p.external_id)
             content_hash = _content_hash(p)
@@ -519,21 +551,29 @@ class _BatchIngest:
             if link is not None and not link.placeholder and link.content_hash == content_hash:
                 self.report.skipped += 1  # same content as last time: nothing can change
                 continue
-            if link is None:
-                target = next((links[r] for r in _ref_keys(p) if r in links), None)
-                record_id = target.record_id if target else tx.insert_record(self.mapping.kind)
-                self.report.created += 0 if target else 1
-                link = links[key] = tx.insert_link(key, record_id)
-            elif link.placeholder or link.deleted:
+            if link is None and key not in staged_links:
+                target = next((r for r in map(record_of, _ref_keys(p)) if r), None)
+                if target is None:
+                    target = str(uuid.uuid4())
+                    staged_records.append((target, self.mapping.kind))
+                    self.new_records.add(target)
+                    self.report.created += 1
+                staged_links[key] = (target, False)
+            elif link is not None and (link.placeholder or link.deleted):
                 link.placeholder = link.deleted = False
-                tx.save_links([link], {})
+                revived.append(link)
+            mine = record_of(key)
+            assert mine is not None
             for ref in _ref_keys(p):
-                other = links.get(ref)
+                other = record_of(ref)
                 if other is None:
-                    links[ref] = tx.insert_link(ref, link.record_id, placeholder=True)
-                elif other.record_id != link.record_id:
-                    self._merge(other.record_id, link.record_id, links)
+                    staged_links[ref] = (mine, True)
+                elif other != mine:
+                    flush()
+                    self._merge(other, mine, links)
             work.append((p, key, content_hash))
+        flush()
+        tx.save_links(revived, {})
         return work
 
     def _merge(self, loser: str, winner: str, links: dict[LinkKey, LinkRow]) -> None:
@@ -555,9 +595,9 @@ def _ref_keys(p: Pulled) -> list[LinkKey]:
 
 
 def _store_outcome(
-    tx: Tx, record_id: str, outcome: Outcome, mapping_version: str, run_id: str | None
+    tx: Tx, record_id: str, outcome: Outcome, pending: dict[LinkKey, OutboxRow]
 ) -> None:
-    tx.add_audit(record_id, outcome.changes, mapping_version=mapping_version, run_id=run_id)
+    """Conflicts and pending writes of an outcome (the audit rows are the caller's)."""
     for name, conflict in outcome.opened.items():
         tx.open_conflict(record_id, name, conflict)
     for name, conflict in outcome.updated.items():
@@ -567,7 +607,4 @@ def _store_outcome(
             (c.origin for c in outcome.changes if c.field == name), "agreement"
         )
         tx.close_conflict(record_id, name, value, by)
-    for key, names in outcome.cancels.items():
-        tx.cancel_push(key, names)
-    for key, fields in outcome.pushes.items():
-        tx.enqueue_push(key, record_id, fields)
+    tx.apply_outbox(record_id, outcome.pushes, outcome.cancels, pending)

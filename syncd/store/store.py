@@ -169,6 +169,47 @@ class Tx:
         )
         return record_id
 
+    def insert_records(self, rows: Sequence[tuple[str, RecordKind]]) -> None:
+        """New, empty records with ids chosen by the caller (one statement for a page)."""
+        if rows:
+            self.conn.execute(
+                t.records.insert(),
+                [
+                    {
+                        "id": rid,
+                        "kind": kind.value,
+                        "fields": {},
+                        "meta": {},
+                        "flags": {},
+                        "created_at": self.now,
+                        "updated_at": self.now,
+                    }
+                    for rid, kind in rows
+                ],
+            )
+
+    def insert_links(self, rows: Sequence[tuple[LinkKey, str, bool]]) -> dict[LinkKey, LinkRow]:
+        """New links (key, record id, placeholder), in one statement; returns them stored."""
+        if not rows:
+            return {}
+        self.conn.execute(
+            t.links.insert(),
+            [
+                {
+                    "connector": c,
+                    "entity": e,
+                    "external_id": x,
+                    "record_id": rid,
+                    "bases": {},
+                    "placeholder": placeholder,
+                    "deleted": False,
+                    "seen_at": None if placeholder else self.now,
+                }
+                for (c, e, x), rid, placeholder in rows
+            ],
+        )
+        return self.find_links(key for key, _, _ in rows)
+
     def save_records(self, views: Mapping[str, RecordView]) -> None:
         """Write records' fields, meta and flags."""
         if not views:
@@ -270,6 +311,36 @@ class Tx:
         self.conn.execute(t.records.delete().where(t.records.c.id == record_id))
 
     # -- audit, conflicts, flags --------------------------------------------------------
+
+    def audit_rows(
+        self,
+        record_id: str,
+        changes: Sequence[Change],
+        *,
+        mapping_version: str | None,
+        run_id: str | None,
+    ) -> list[dict[str, Any]]:
+        """Audit rows for changes, to insert later with `insert_audit`."""
+        return [
+            {
+                "record_id": record_id,
+                "field": c.field,
+                "old": c.old,
+                "new": c.new,
+                "origin": c.origin,
+                "reason": c.reason,
+                "at": c.at,
+                "recorded_at": self.now,
+                "mapping_version": mapping_version,
+                "run_id": run_id,
+            }
+            for c in changes
+        ]
+
+    def insert_audit(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Append audit rows (one statement)."""
+        if rows:
+            self.conn.execute(t.audit.insert(), list(rows))
 
     def add_audit(
         self,
@@ -481,6 +552,71 @@ class Tx:
         if not fields:
             values["status"] = "done"
         self.conn.execute(t.outbox.update().where(t.outbox.c.id == outbox_id).values(**values))
+
+    def pending_pushes(self, keys: Iterable[LinkKey]) -> dict[LinkKey, OutboxRow]:
+        """The pending writes for these source records (one query per source)."""
+        found: dict[LinkKey, OutboxRow] = {}
+        by_source: dict[tuple[str, str], list[str]] = {}
+        for connector, entity, external_id in set(keys):
+            by_source.setdefault((connector, entity), []).append(external_id)
+        for (connector, entity), ids in by_source.items():
+            for chunk in _chunks(sorted(ids)):
+                query = sa.select(t.outbox).where(
+                    t.outbox.c.connector == connector,
+                    t.outbox.c.entity == entity,
+                    t.outbox.c.status == "pending",
+                    t.outbox.c.external_id.in_(chunk),
+                )
+                for row in self.conn.execute(query):
+                    found[(row.connector, row.entity, row.external_id)] = _outbox(row)
+        return found
+
+    def apply_outbox(
+        self,
+        record_id: str,
+        pushes: Mapping[LinkKey, Mapping[str, JsonValue]],
+        cancels: Mapping[LinkKey, Iterable[str]],
+        pending: dict[LinkKey, OutboxRow],
+    ) -> None:
+        """Cancel then add pending writes, using (and updating) prefetched `pending` rows."""
+        for key, names in cancels.items():
+            row = pending.get(key)
+            dropped = set(names)
+            if row is None or not dropped & set(row.fields):
+                continue
+            row.fields = {k: v for k, v in row.fields.items() if k not in dropped}
+            self._set_pending_fields(row.id, row.fields)
+            if not row.fields:
+                del pending[key]
+        for key, fields in pushes.items():
+            row = pending.get(key)
+            if row is not None:
+                row.fields = {**row.fields, **fields}
+                self.conn.execute(
+                    t.outbox.update()
+                    .where(t.outbox.c.id == row.id)
+                    .values(fields=row.fields, updated_at=self.now)
+                )
+                continue
+            connector, entity, external_id = key
+            result = self.conn.execute(
+                t.outbox.insert().values(
+                    connector=connector,
+                    entity=entity,
+                    external_id=external_id,
+                    record_id=record_id,
+                    fields=dict(fields),
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=self.now,
+                    created_at=self.now,
+                    updated_at=self.now,
+                )
+            )
+            new_id = result.inserted_primary_key[0] if result.inserted_primary_key else 0
+            pending[key] = OutboxRow(
+                int(new_id), connector, entity, external_id, record_id, dict(fields), 0
+            )
 
     def _pending(self, key: LinkKey) -> OutboxRow | None:
         connector, entity, external_id = key
