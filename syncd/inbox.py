@@ -8,8 +8,10 @@ tool's delivery id and change nothing. Deliveries made by syncd's own account ar
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,16 +55,14 @@ def _kept(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items() if k.lower().startswith(KEPT_HEADERS)}
 
 
-def _insert(tx: Tx, store: Store, row: dict[str, Any]) -> int | None:
-    """Insert a delivery; None when the (connector, delivery id) is already stored."""
-    insert = (sqlite.insert if store.is_sqlite else postgresql.insert)(t.inbox)
-    statement = (
-        insert.values(**row)
-        .on_conflict_do_nothing(index_elements=["connector", "delivery_id"])
-        .returning(t.inbox.c.id)
-    )
-    inserted = tx.conn.execute(statement).scalar_one_or_none()
-    return None if inserted is None else int(inserted)
+@dataclass
+class Delivery:
+    """One verified HTTP delivery waiting to be stored."""
+
+    connector: Connector
+    headers: Mapping[str, str]
+    body: bytes
+    events: Sequence[WebhookEvent]
 
 
 def accept(
@@ -73,52 +73,174 @@ def accept(
     body: bytes,
     events: Sequence[WebhookEvent],
 ) -> Accepted:
-    """Store verified events (one inbox row per tool delivery id) and queue their refreshes."""
-    by_delivery: dict[str, list[WebhookEvent]] = {}
-    for event in events:
-        by_delivery.setdefault(event.delivery_id, []).append(event)
-    stored = duplicates = echoes = jobs = 0
-    kept = _kept(headers)
+    """Store one verified delivery and queue its refreshes (one transaction)."""
+    return accept_many(store, queue, [Delivery(connector, headers, body, events)])[0]
+
+
+def accept_many(store: Store, queue: JobQueue, deliveries: Sequence[Delivery]) -> list[Accepted]:
+    """Store verified deliveries and queue their refreshes, all in one transaction.
+
+    One inbox row per tool delivery id (a tool's retry is a duplicate and changes nothing),
+    and one refresh job per source record, coalesced with a waiting one.
+    """
     with store.transaction() as tx:
-        for delivery_id, delivery_events in by_delivery.items():
-            echo = all(
-                e.author is not None and e.author == connector.integration_user
-                for e in delivery_events
-            )
-            row = {
-                "connector": connector.name,
-                "delivery_id": delivery_id,
-                "received_at": tx.now,
-                "headers": kept,
-                "body": body,
-                "status": "echo" if echo else "new",
-                "attempts": 0,
-                "events": [e.model_dump(mode="json") for e in delivery_events],
-            }
-            inbox_id = _insert(tx, store, row)
-            if inbox_id is None:
-                duplicates += 1
-                continue
-            stored += 1
-            if echo:
-                echoes += 1
-                continue
-            for event in delivery_events:
-                key = refresh_key(connector.name, event.entity, event.external_id)
-                queue.enqueue(
-                    tx,
-                    "refresh",
-                    {
-                        "connector": connector.name,
-                        "entity": event.entity,
-                        "external_id": event.external_id,
-                        "inbox": [inbox_id],
-                    },
-                    dedupe_key=key,
-                    lock_key=key,
+        rows: list[dict[str, Any]] = []
+        plans: list[list[tuple[int, list[WebhookEvent], bool]]] = []
+        seen: set[tuple[str, str]] = set()
+        for delivery in deliveries:
+            kept = _kept(delivery.headers)
+            by_id: dict[str, list[WebhookEvent]] = {}
+            for event in delivery.events:
+                by_id.setdefault(event.delivery_id, []).append(event)
+            plan = []
+            for delivery_id, events in by_id.items():
+                echo = all(
+                    e.author is not None and e.author == delivery.connector.integration_user
+                    for e in events
                 )
-                jobs += 1
-    return Accepted(stored=stored, duplicates=duplicates, echoes=echoes, jobs=jobs)
+                ident = (delivery.connector.name, delivery_id)
+                plan.append((len(rows) if ident not in seen else -1, events, echo))
+                if ident not in seen:
+                    seen.add(ident)
+                    rows.append(
+                        {
+                            "connector": delivery.connector.name,
+                            "delivery_id": delivery_id,
+                            "received_at": tx.now,
+                            "headers": kept,
+                            "body": delivery.body,
+                            "status": "echo" if echo else "new",
+                            "attempts": 0,
+                            "events": [e.model_dump(mode="json") for e in events],
+                        }
+                    )
+            plans.append(plan)
+        inserted = _insert_rows(tx, store, rows)
+        jobs: list[tuple[str, dict[str, Any]]] = []
+        results = []
+        for delivery, plan in zip(deliveries, plans, strict=True):
+            stored = duplicates = echoes = queued = 0
+            for index, events, echo in plan:
+                row = rows[index] if index >= 0 else None
+                inbox_id = inserted.get((row["connector"], row["delivery_id"])) if row else None
+                if inbox_id is None:
+                    duplicates += 1
+                    continue
+                stored += 1
+                if echo:
+                    echoes += 1
+                    continue
+                for event in events:
+                    key = refresh_key(delivery.connector.name, event.entity, event.external_id)
+                    jobs.append(
+                        (
+                            key,
+                            {
+                                "connector": delivery.connector.name,
+                                "entity": event.entity,
+                                "external_id": event.external_id,
+                                "inbox": [inbox_id],
+                            },
+                        )
+                    )
+                    queued += 1
+            results.append(Accepted(stored, duplicates, echoes, queued))
+        queue.enqueue_many(tx, "refresh", jobs)
+    return results
+
+
+def _insert_rows(tx: Tx, store: Store, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Insert deliveries, skipping ones already stored; returns the new rows' ids."""
+    if not rows:
+        return {}
+    insert = (sqlite.insert if store.is_sqlite else postgresql.insert)(t.inbox)
+    statement = insert.on_conflict_do_nothing(
+        index_elements=["connector", "delivery_id"]
+    ).returning(t.inbox.c.id, t.inbox.c.connector, t.inbox.c.delivery_id)
+    result = tx.conn.execute(statement, rows)
+    return {(r.connector, r.delivery_id): int(r.id) for r in result}
+
+
+class InboxWriter:
+    """Group commit: one thread stores whatever deliveries are waiting, in one transaction.
+
+    Each request waits only for the commit that holds its delivery, so many concurrent
+    deliveries cost one transaction instead of one each, and SQLite's single writer never
+    has to be fought over.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        queue: JobQueue,
+        *,
+        max_batch: int = 256,
+        on_stored: Callable[[], None] | None = None,
+    ) -> None:
+        self.store, self.queue, self.max_batch = store, queue, max_batch
+        self._on_stored = on_stored
+        self._waiting: list[tuple[Delivery, Callable[[Accepted | BaseException], None]]] = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+            self._thread.start()
+
+    async def submit(self, delivery: Delivery) -> Accepted:
+        """Store one delivery; returns once it is committed (raises if storing failed)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Accepted] = loop.create_future()
+
+        def done(outcome: Accepted | BaseException) -> None:
+            def settle() -> None:
+                if future.done():
+                    return
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+            loop.call_soon_threadsafe(settle)
+
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the inbox is closed")
+            self._waiting.append((delivery, done))
+            self._ensure_thread()
+            self._cond.notify()
+        return await future
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._waiting and not self._closed:
+                    self._cond.wait()
+                if not self._waiting and self._closed:
+                    return
+                batch = self._waiting[: self.max_batch]
+                del self._waiting[: self.max_batch]
+            try:
+                results = accept_many(self.store, self.queue, [d for d, _ in batch])
+            except Exception as exc:  # the store failed: every waiter gets the error (a 503)
+                log.error("could not store %d deliveries: %s", len(batch), exc)
+                for _, done in batch:
+                    done(exc)
+                continue
+            for (_, done), result in zip(batch, results, strict=True):
+                done(result)
+            if self._on_stored is not None and any(r.jobs for r in results):
+                self._on_stored()
+
+    def close(self) -> None:
+        """Store what is waiting, then stop."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
 
 
 def mark_done(tx: Tx, inbox_ids: Sequence[int]) -> None:

@@ -126,6 +126,7 @@ class Service:
     def close(self) -> None:
         """Stop and release connections."""
         self.stop()
+        self.services.inbox.close()
         for connector in self.connectors.values():
             connector.close()
         self.store.close()

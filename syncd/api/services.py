@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from syncd.connector import Connector
 from syncd.engine import Engine
+from syncd.inbox import InboxWriter
 from syncd.jobs.port import JobQueue
 from syncd.metrics import Metrics
 from syncd.settings import Settings
@@ -27,6 +28,10 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     wake_worker: threading.Event = field(default_factory=threading.Event)
     extras: dict[str, Any] = field(default_factory=dict)
+    inbox: InboxWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inbox = InboxWriter(self.store, self.queue, on_stored=self.wake_worker.set)
 
     @property
     def connectors(self) -> dict[str, Connector]:

@@ -12,12 +12,11 @@ import logging
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from syncd.api.services import ServicesDep
 from syncd.connector import Capability
 from syncd.errors import UnsupportedCapability
-from syncd.inbox import accept
+from syncd.inbox import Delivery
 from syncd.signatures import SignatureError
 
 log = logging.getLogger(__name__)
@@ -79,15 +78,16 @@ async def receive(connector: str, request: Request, services: ServicesDep) -> JS
     except (ValueError, json.JSONDecodeError, UnsupportedCapability) as exc:
         metrics.labels(connector, "malformed").inc()
         raise HTTPException(400, f"malformed delivery: {exc}") from None
-    # The store is synchronous: do the one short transaction off the event loop.
-    result = await run_in_threadpool(
-        accept, services.store, services.queue, plugin, headers, body, events
-    )
+    try:
+        # Group commit: stored with whatever else arrived meanwhile, in one transaction.
+        result = await services.inbox.submit(Delivery(plugin, headers, body, events))
+    except Exception as exc:  # the store is down: 503 makes the tool deliver it again
+        metrics.labels(connector, "unavailable").inc()
+        log.error("could not store a %s delivery: %s", connector, type(exc).__name__)
+        raise HTTPException(503, "the inbox is unavailable; deliver again later") from None
     metrics.labels(connector, "stored").inc(result.stored)
     metrics.labels(connector, "duplicate").inc(result.duplicates)
     metrics.labels(connector, "echo").inc(result.echoes)
-    if result.jobs:
-        services.wake_worker.set()
     answer = WebhookAccepted(
         stored=result.stored, duplicates=result.duplicates, echoes=result.echoes
     )

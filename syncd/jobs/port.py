@@ -59,6 +59,13 @@ class JobQueue(Protocol):
         (payloads merged by `merge_payloads`) and its id is returned."""
         ...
 
+    def enqueue_many(
+        self, tx: Tx, kind: str, jobs: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> None:
+        """Add many jobs inside `tx`, each `(key, payload)` with the key as dedupe and lock
+        key; jobs of one key (here or already waiting) coalesce."""
+        ...
+
     def claim(
         self, worker: str, *, lease: timedelta, kinds: Sequence[str] | None = None, limit: int = 1
     ) -> list[Job]:

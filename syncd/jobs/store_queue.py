@@ -84,6 +84,61 @@ class StoreJobQueue:
                 raise
             return self._absorb(tx, existing, dict(payload))
 
+    def enqueue_many(
+        self, tx: Tx, kind: str, jobs: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> None:
+        """Add many keyed jobs in `tx` with three statements, whatever their number."""
+        if not jobs:
+            return
+        merged: dict[str, dict[str, Any]] = {}
+        for key, payload in jobs:
+            merged[key] = merge_payloads(merged[key], payload) if key in merged else dict(payload)
+        waiting: dict[str, Any] = {}
+        keys = sorted(merged)
+        for start in range(0, len(keys), 500):
+            rows = tx.conn.execute(
+                sa.select(t.jobs.c.id, t.jobs.c.dedupe_key, t.jobs.c.payload).where(
+                    t.jobs.c.status == "todo", t.jobs.c.dedupe_key.in_(keys[start : start + 500])
+                )
+            )
+            waiting.update({row.dedupe_key: row for row in rows})
+        updates = []
+        for key, row in waiting.items():
+            payload = merge_payloads(row.payload, merged.pop(key))
+            if payload != row.payload:
+                updates.append({"jid": row.id, "payload": payload})
+        if updates:
+            tx.conn.execute(
+                t.jobs.update()
+                .where(t.jobs.c.id == sa.bindparam("jid"))
+                .values(payload=sa.bindparam("payload"), updated_at=tx.now),
+                updates,
+            )
+        if not merged:
+            return
+        rows_ = [
+            {
+                "kind": kind,
+                "payload": payload,
+                "dedupe_key": key,
+                "lock_key": key,
+                "status": "todo",
+                "run_at": tx.now,
+                "attempts": 0,
+                "max_attempts": self.max_attempts,
+                "created_at": tx.now,
+                "updated_at": tx.now,
+            }
+            for key, payload in merged.items()
+        ]
+        try:
+            with tx.conn.begin_nested():
+                tx.conn.execute(t.jobs.insert(), rows_)
+        except sa.exc.IntegrityError:
+            # Another replica queued one of these keys meanwhile: go one by one.
+            for key, payload in merged.items():
+                self.enqueue(tx, kind, payload, dedupe_key=key, lock_key=key)
+
     def _waiting(self, tx: Tx, dedupe_key: str) -> Any:
         return tx.conn.execute(
             sa.select(t.jobs.c.id, t.jobs.c.payload).where(

@@ -123,3 +123,29 @@ def test_health_readiness_and_metrics(client: TestClient) -> None:
     metrics = client.get("/metrics").text
     assert 'syncd_webhook_deliveries_total{connector="b",outcome="stored"} 1.0' in metrics
     assert 'syncd_queue_depth{queue="jobs:refresh"} 1.0' in metrics
+
+
+def test_store_outage_answers_503_so_the_tool_retries(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(*_: object, **__: object) -> None:
+        raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("syncd.inbox.accept_many", down)
+    headers, body = signed_delivery("b1", "d-outage")
+    response = client.post("/webhooks/b", content=body, headers=headers)
+    assert response.status_code == 503
+    monkeypatch.undo()
+    assert client.post("/webhooks/b", content=body, headers=headers).status_code == 202
+
+
+def test_concurrent_deliveries_are_each_stored_once(client: TestClient, world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def send(n: int) -> int:
+        headers, body = signed_delivery(f"b{n % 3}", f"burst-{n % 40}")
+        return client.post("/webhooks/b", content=body, headers=headers).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(send, range(120))) == {202}
+    assert len(_inbox(world)) == 40  # 120 deliveries, 40 distinct delivery ids
