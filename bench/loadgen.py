@@ -14,6 +14,7 @@ import json
 import random
 import time
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 from syncd.signatures import sign_shotgrid
@@ -87,7 +88,9 @@ async def _one_connection(
         writer.close()
 
 
-async def run(url: str, secret: str, n: int, concurrency: int, tasks: int, project: int) -> dict:
+async def run(
+    url: str, secret: str, n: int, concurrency: int, tasks: int, project: int
+) -> dict[str, Any]:
     """Send `n` signed deliveries over `concurrency` connections; timings per delivery."""
     parsed = urlsplit(url)
     latencies: list[float] = []

@@ -144,7 +144,7 @@ def test_concurrent_deliveries_are_each_stored_once(client: TestClient, world: W
 
     def send(n: int) -> int:
         headers, body = signed_delivery(f"b{n % 3}", f"burst-{n % 40}")
-        return client.post("/webhooks/b", content=body, headers=headers).status_code
+        return int(client.post("/webhooks/b", content=body, headers=headers).status_code)
 
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(send, range(120))) == {202}
