@@ -1,0 +1,132 @@
+"""End to end on loopback: the sandbox and the service, driven by webhooks alone.
+
+After the first sync nothing calls `sync` again: every change travels tool -> webhook ->
+inbox -> worker -> other tools, as in production.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from syncd.sandbox.dataset import generate
+from syncd.sandbox.production import Production
+from syncd.stack import Stack
+from syncd.store.store import ConflictRow
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def linked_pair(production: Production, status: str = "ip") -> tuple[str, int]:
+    issues = {i.key: i for i in production.jira_issues if not i.deleted}
+    for task in production.sg_tasks:
+        issue = issues.get(task.jira_key or "")
+        if issue and issue.sg_task_id == task.id and task.status == status:
+            return issue.key, task.id
+    raise LookupError("no linked pair")
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    stack = Stack(generate(seed=11, issues=120), workers=1)
+    report = stack.service.engine.sync()
+    assert not report.errors, report.errors
+    yield stack
+    stack.close()
+
+
+def jira_status(stack: Stack, key: str) -> str:
+    return str(stack.box.jira.issue(key)["fields"]["status"]["name"])
+
+
+def sg(stack: Stack, task_id: int) -> dict[str, object]:
+    attributes: dict[str, object] = stack.box.shotgrid.record("Task", task_id)["attributes"]
+    return attributes
+
+
+def test_shotgrid_edit_reaches_jira_through_webhooks(stack: Stack) -> None:
+    key, task_id = linked_pair(stack.production)
+    artist = stack.production.people[1].email
+    stack.box.shotgrid.edit_as(artist, "Task", task_id, {"sg_status_list": "rev"})
+    wait_for(lambda: jira_status(stack, key) == "In Review")
+    # The ShotGrid status also lands in Jira's "Pipeline Status" write-back field.
+    wait_for(
+        lambda: stack.box.jira.issue(key)["fields"].get("customfield_10033") == "Pending Review"
+    )
+
+
+def test_jira_edit_reaches_shotgrid(stack: Stack) -> None:
+    key, task_id = linked_pair(stack.production, status="rdy")
+    producer = stack.production.people[0].email
+    stack.box.jira.edit_issue(key, as_user=producer, fields={"summary": "Renamed in Jira"})
+    wait_for(lambda: sg(stack, task_id)["content"] == "Renamed in Jira")
+
+
+def test_conflict_lands_in_the_inbox_and_its_resolution_reaches_both(stack: Stack) -> None:
+    key, task_id = linked_pair(stack.production, status="wtg")
+    people = stack.production.people
+    stack.service.stop()  # both edits land before either is applied
+    stack.box.shotgrid.edit_as(people[1].email, "Task", task_id, {"sg_status_list": "ip"})
+    stack.box.jira.edit_issue(key, as_user=people[2].email, status="Blocked")
+    stack.flush_webhooks()
+    stack.service.start()
+    found: list[ConflictRow] = []
+
+    def opened() -> bool:
+        with stack.service.store.transaction() as tx:
+            found[:] = [
+                c
+                for c in tx.list_conflicts()
+                if c.field == "status" and set(c.candidates.values()) == {"in_progress", "blocked"}
+            ]
+        return bool(found)
+
+    wait_for(opened)
+    conflict = found[0]
+    assert sg(stack, task_id)["sg_status_list"] == "ip"  # nothing overwritten meanwhile
+    assert jira_status(stack, key) == "Blocked"
+    stack.service.engine.resolve_conflict(
+        conflict.record_id,
+        "status",
+        "in_progress",
+        by="producer",
+    )
+    for name in stack.service.connectors:
+        stack.service.engine.push_pending(name)
+    wait_for(lambda: jira_status(stack, key) == "In Progress")
+    assert sg(stack, task_id)["sg_status_list"] == "ip"
+
+
+def test_a_forged_webhook_changes_nothing(stack: Stack) -> None:
+    key, _ = linked_pair(stack.production, status="ip")
+    before = jira_status(stack, key)
+    body = (
+        b'{"webhookEvent":"jira:issue_updated","issue":{"id":"1","key":"'
+        + key.encode()
+        + b'","fields":{"status":{"name":"Done"}}}}'
+    )
+    response = httpx.post(
+        f"{stack.url}/webhooks/jira",
+        content=body,
+        headers={"X-Hub-Signature": "sha256=" + "ab" * 32, "content-type": "application/json"},
+    )
+    assert response.status_code == 401
+    time.sleep(0.5)
+    assert jira_status(stack, key) == before
+    with stack.service.store.transaction() as tx:
+        stored = tx.conn.exec_driver_sql(
+            "select count(*) from inbox where connector='jira' and body like '%Done%'"
+        ).scalar_one()
+    assert stored == 0
