@@ -1,0 +1,194 @@
+"""A tab's values as source records: header names as paths, rows identified by their key.
+
+Pure: no I/O. A row is presented as `{header: cell text as displayed}` plus `"_row"` (its
+sheet row number, 1-based), every header present ("" for an empty cell, so clearing a cell
+reads as a change, not as "not sent"). Blank rows are skipped. A row that cannot be used
+(no key, or a key an earlier row already has) comes out as a problem record: its data holds
+what identifies it and `"_problem"`, the reason, which the engine stores as a source error
+located at `"<tab> row <n>"`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from syncd.connector import SourceRecord
+
+ROW = "_row"
+PROBLEM = "_problem"
+_A1_CELL = re.compile(r"^\$?([A-Za-z]*)\$?(\d*)$")
+
+
+def quote_title(title: str) -> str:
+    """A tab title as A1 notation wants it: single-quoted, inner quotes doubled."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+def column_letters(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def column_index(letters: str) -> int:
+    """A -> 0, Z -> 25, AA -> 26."""
+    index = 0
+    for char in letters.upper():
+        index = index * 26 + ord(char) - ord("A") + 1
+    return index - 1
+
+
+def whole_tab(title: str) -> str:
+    """The range of a whole tab."""
+    return quote_title(title)
+
+
+def whole_row(title: str, row: int) -> str:
+    """The range of one row (1-based)."""
+    return f"{quote_title(title)}!{row}:{row}"
+
+
+def whole_column(title: str, index: int) -> str:
+    """The range of one column (0-based index)."""
+    letters = column_letters(index)
+    return f"{quote_title(title)}!{letters}:{letters}"
+
+
+def cell(title: str, row: int, index: int) -> str:
+    """One cell: 1-based row, 0-based column."""
+    return f"{quote_title(title)}!{column_letters(index)}{row}"
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Where a returned ValueRange starts, and how wide the grid is (from its `range`)."""
+
+    first_row: int  # 1-based
+    first_column: int  # 0-based
+    last_column: int | None  # 0-based, inclusive; None when the range does not say
+
+
+def bounds_of(value_range: dict[str, Any]) -> Bounds:
+    """Parse the `range` Google returns, e.g. `Invoices!A1:Z1000` or `'My tab'!C1:C40`."""
+    text = str(value_range.get("range", ""))
+    area = text.rpartition("!")[2]
+    start, _, end = area.partition(":")
+    first = _A1_CELL.match(start)
+    last = _A1_CELL.match(end) if end else first
+    first_col = column_index(first.group(1)) if first and first.group(1) else 0
+    first_row = int(first.group(2)) if first and first.group(2) else 1
+    last_col = column_index(last.group(1)) if last and last.group(1) else None
+    return Bounds(first_row, first_col, last_col)
+
+
+def cells(value_range: dict[str, Any]) -> list[list[str]]:
+    """The rows of a ValueRange as text (Google omits `values` for an empty range)."""
+    return [["" if v is None else str(v) for v in row] for row in value_range.get("values", [])]
+
+
+def column_cells(value_range: dict[str, Any]) -> dict[int, str]:
+    """Row number -> text of a one-column ValueRange (empty cells left out)."""
+    start = bounds_of(value_range).first_row
+    return {
+        start + offset: row[0].strip()
+        for offset, row in enumerate(cells(value_range))
+        if row and row[0].strip()
+    }
+
+
+@dataclass(frozen=True)
+class Tab:
+    """A tab's header and data rows, read in one call."""
+
+    title: str
+    header: list[str]  # stripped header cells, "" where blank
+    rows: list[list[str]]  # the rows below the header row
+    first_row: int  # the sheet row number of rows[0]
+    last_column: int | None  # the grid's last column (0-based), when known
+
+    @classmethod
+    def read(cls, title: str, value_range: dict[str, Any], header_row: int) -> Tab:
+        """A tab from the ValueRange of the whole tab (which starts at A1)."""
+        values = cells(value_range)
+        header = [h.strip() for h in values[header_row - 1]] if len(values) >= header_row else []
+        return cls(
+            title=title,
+            header=header,
+            rows=values[header_row:],
+            first_row=header_row + 1,
+            last_column=bounds_of(value_range).last_column,
+        )
+
+    def columns(self) -> dict[str, int]:
+        """Header name -> column index; the first of two same-named columns wins."""
+        return columns_of(self.header)
+
+    def duplicate_headers(self) -> list[str]:
+        """Header names that appear more than once (only the first column is read)."""
+        names = [n for n in self.header if n]
+        return sorted({n for n in names if names.count(n) > 1})
+
+    def records(self, key: str, keep: Collection[str] | None = None) -> list[SourceRecord]:
+        """Every non-blank row as a record, in sheet order; unusable rows as problems.
+
+        `keep` limits the columns presented (the key and `_row` always are).
+        """
+        columns = self.columns()
+        key_index = columns[key]
+        shown = {
+            name: index
+            for name, index in columns.items()
+            if keep is None or name in keep or name == key
+        }
+        seen: dict[str, int] = {}
+        out: list[SourceRecord] = []
+        for offset, row in enumerate(self.rows):
+            if not any(v.strip() for v in row):
+                continue  # blank rows separate blocks; they are nobody's record
+            number = self.first_row + offset
+            data: dict[str, Any] = {
+                name: (row[index] if index < len(row) else "") for name, index in shown.items()
+            }
+            data[ROW] = number
+            value = _text(row, key_index)
+            if not value:
+                data[PROBLEM] = f"{self.title} row {number} has no {key}"
+                out.append(SourceRecord(entity=self.title, data=data))
+                continue
+            first = seen.get(value)
+            if first is not None:
+                data[PROBLEM] = (
+                    f"{self.title} row {first} and row {number} have the same {key} {value}"
+                )
+                out.append(SourceRecord(entity=self.title, data=data, external_id=value))
+                continue
+            seen[value] = number
+            out.append(SourceRecord(entity=self.title, data=data, external_id=value))
+        return out
+
+
+def columns_of(header: Sequence[str]) -> dict[str, int]:
+    """Header name -> column index of a header row; the first of two same-named ones wins."""
+    found: dict[str, int] = {}
+    for index, name in enumerate(header):
+        if name and name not in found:
+            found[name] = index
+    return found
+
+
+def live(records: Sequence[SourceRecord]) -> dict[str, SourceRecord]:
+    """Key -> record of the usable rows (problem rows left out)."""
+    return {
+        r.external_id: r for r in records if r.external_id is not None and PROBLEM not in r.data
+    }
+
+
+def _text(row: Sequence[str], index: int) -> str:
+    return row[index].strip() if index < len(row) else ""
