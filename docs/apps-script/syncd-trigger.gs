@@ -31,7 +31,7 @@
  * loses no data.
  *
  * Script Properties (Project Settings > Script Properties):
- *   SYNCD_WEBHOOK_URL     e.g. https://syncd.example.com/webhooks/sheets/spreadsheet
+ *   SYNCD_WEBHOOK_URL     e.g. https://syncd.example.com/webhooks/sheets
  *   SYNCD_WEBHOOK_SECRET  e.g. whsec_... (the secret configured in syncd)
  */
 
