@@ -215,6 +215,15 @@ def rest_router(host: SiteHost, version: str) -> APIRouter:
         current = view(request)
         return json_response([host.site.renderer.user(u.account_id, current) for u in chosen])
 
+    @router.get("/users/search", dependencies=signed_in)
+    async def users_search(request: Request) -> Response:
+        """Every user (people, apps, the integration), paged by `startAt`/`maxResults` ≤ 1000."""
+        start = max(0, int_param(request, "startAt", 0))
+        size = min(1000, max(1, int_param(request, "maxResults", 50)))
+        chosen = list(host.site.catalog.users.values())[start : start + size]
+        current = view(request)
+        return json_response([host.site.renderer.user(u.account_id, current) for u in chosen])
+
     @router.get("/field", dependencies=anyone)
     async def fields() -> Response:
         """Every system and custom field, with clause names and schema."""

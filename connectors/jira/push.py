@@ -1,0 +1,143 @@
+"""Writing one issue: its fields with one edit, its status through a workflow transition.
+
+A payload is `{"fields": {...}}` as the mapping builds it, custom fields by name and
+`status` as `{"name": "<target>"}`. Fields go out in one `PUT issue/{key}` (ids, Jira's value
+shapes); then, if the status differs, the transition leading to the target is taken. The
+common case costs one call per issue (an edit, or a move whose transitions are known), two
+when both change; see `transitions.py` for what is remembered and why it is safe.
+
+A refusal of one issue (a bad value, no transition, a deleted issue) becomes that issue's
+rejection reason; only failures of the whole call (credentials, the site down) raise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from syncd.connector import PushItem
+
+from .client import JiraClient, JiraRefusal
+from .fields import FieldCatalog, UnknownField
+from .jql import is_issue_key
+from .transitions import Workflows, choose, describe, same_status, transitions_of, where_of
+
+log = logging.getLogger(__name__)
+
+GONE = "the issue does not exist (or syncd's Jira account cannot see it)"
+
+
+def refusal_reason(refusal: JiraRefusal, catalog: FieldCatalog | None = None) -> str:
+    """Jira's reason, with field ids named as the mapping names them."""
+    if refusal.status == 404:
+        return GONE
+    if refusal.errors:
+        name = catalog.name_of if catalog is not None else str
+        return "; ".join(f"{name(field)}: {message}" for field, message in refusal.errors.items())
+    if refusal.messages:
+        return "; ".join(refusal.messages)
+    return str(refusal).removeprefix(f"[{refusal.connector}] ")
+
+
+class Pusher:
+    """Writes payloads to issues with as few calls as the memory of workflows allows."""
+
+    def __init__(self, client: JiraClient, workflows: Workflows) -> None:
+        self._client, self._workflows = client, workflows
+
+    def push(self, item: PushItem, catalog: FieldCatalog) -> str | None:
+        """Write one item; the reason it was refused, or None when it was written."""
+        key = item.external_id
+        if not is_issue_key(key):
+            return f"{key!r} is not a Jira issue key"
+        payload = dict(item.payload)
+        fields: dict[str, Any] = dict(payload.pop("fields", None) or {})
+        if payload:
+            return f"{key}: only fields can be written, not {', '.join(sorted(payload))}"
+        target: str | None = None
+        if "status" in fields:
+            status = fields.pop("status")
+            target = status.get("name") if isinstance(status, Mapping) else status
+            if not isinstance(target, str) or not target.strip():
+                return f"{key}: a Jira status cannot be emptied"
+        try:
+            edits = catalog.outgoing(fields)
+        except UnknownField as exc:
+            return f"{key}: {exc}"
+        if edits:
+            try:
+                self._client.edit(key, edits)
+            except JiraRefusal as refusal:
+                return f"{key}: {refusal_reason(refusal, catalog)}"
+        if target is None:
+            return None
+        refused = self.move(key, target.strip())
+        if refused is not None and edits:
+            return f"{refused} (its other fields were written)"
+        return refused
+
+    def move(self, key: str, target: str) -> str | None:
+        """Take the transition to `target`; the reason when there is none (or it is refused)."""
+        where = self._workflows.where(key)
+        if where is not None and not same_status(where.status, target):
+            offered = self._workflows.offered(where)
+            chosen = choose(offered, target) if offered is not None else None
+            if chosen is not None:
+                try:
+                    self._client.transition(key, chosen.id)
+                except JiraRefusal as refusal:
+                    if refusal.status == 404:
+                        return f"{key}: {GONE}"
+                    # Not offered from where the issue really is: look again below.
+                    log.info(
+                        "%s: transition %s refused (%s); reading it afresh", key, chosen.id, refusal
+                    )
+                else:
+                    self._workflows.saw(key, where.moved(chosen.to))
+                    return None
+        return self._move_afresh(key, target)
+
+    def _move_afresh(self, key: str, target: str) -> str | None:
+        """Read the issue's status and transitions (one call), then move it if needed."""
+        try:
+            raw = self._client.issue(key, ["status", "issuetype"], expand="transitions")
+        except JiraRefusal as refusal:
+            return f"{key}: {refusal_reason(refusal)}"
+        here = where_of(key, raw.get("fields") or {})
+        if here is None:
+            return f"{key}: Jira sent no status for the issue"
+        offered = transitions_of(raw.get("transitions") or [])
+        self._workflows.saw(key, here)
+        self._workflows.learn(here, offered)
+        if same_status(here.status, target):
+            return None  # already there (a replay, or someone moved it)
+        chosen = choose(offered, target)
+        if chosen is None:
+            return (
+                f"{key}: no transition from {here.status!r} to {target!r} "
+                f"(available: {describe(offered)})"
+            )
+        try:
+            self._client.transition(key, chosen.id)
+        except JiraRefusal as refusal:
+            # A retried POST whose first attempt landed is refused (no longer offered from
+            # there): the issue is where it should be. Look once more before saying no.
+            if refusal.status != 404 and self._is_at(key, target):
+                return None
+            return (
+                f"{key}: Jira refused {chosen.name!r} from {here.status!r} to {target!r}: "
+                f"{refusal_reason(refusal)}"
+            )
+        self._workflows.saw(key, here.moved(chosen.to))
+        return None
+
+    def _is_at(self, key: str, target: str) -> bool:
+        """Whether the issue is in `target` now (one read); remembers what it saw."""
+        try:
+            raw = self._client.issue(key, ["status", "issuetype"])
+        except JiraRefusal:
+            return False
+        here = where_of(key, raw.get("fields") or {})
+        self._workflows.saw(key, here)
+        return here is not None and same_status(here.status, target)
