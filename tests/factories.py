@@ -15,6 +15,8 @@ from connectors.memory import MemoryConfig, MemoryConnector, TickingClock
 from syncd.connector import Capability, WebhookEvent
 from syncd.engine import Engine
 from syncd.mapping.load import MappingSet, MappingSource
+from syncd.service import Service
+from syncd.settings import Settings
 from syncd.signatures import sign_jira, verify_jira
 from syncd.store.store import Store
 
@@ -175,3 +177,46 @@ def make_signed_world(store_url: str, *, migrate: bool = True) -> World:
     }
     store = Store(store_url, migrate=migrate)
     return World(tools, store, Engine(store, tools, item_mappings()))
+
+
+def signed_tools() -> dict[str, MemoryConnector]:
+    """Tools a, b, c that send signed webhooks, on one clock, with two known users each."""
+    clock = TickingClock()
+    return {
+        name: SignedMemoryConnector(
+            name=name,
+            config=MemoryConfig(page_size=3),
+            clock=clock,
+            users={f"{name}-u1": "zoe@studio.example", f"{name}-u2": "lukasz@studio.example"},
+        )
+        for name in SOURCES
+    }
+
+
+def write_item_mappings(directory: Path) -> Path:
+    """The mappings of `item_mappings()` as files in `directory/mappings`; returns the folder."""
+    folder = directory / "mappings"
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in item_mappings().sources:
+        (folder / source.name).write_text(source.text, encoding="utf-8")
+    return folder
+
+
+def make_service(
+    store_url: str,
+    mappings_dir: Path,
+    tools: Mapping[str, MemoryConnector],
+    **settings: Any,
+) -> Service:
+    """The real service wiring over memory tools, without background threads (no scheduler,
+    workers driven by the test through `service.workers[0].run_once()`)."""
+    return Service(
+        Settings(store_url=store_url, mappings_dir=mappings_dir, **settings),
+        connectors=tools,
+        schedule=False,
+    )
+
+
+def service_world(service: Service, tools: Mapping[str, MemoryConnector]) -> World:
+    """A `World` over a service's store and engine, for `put` and `engine.sync()`."""
+    return World(dict(tools), service.store, service.engine)

@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 
 from syncd import __version__
-from syncd.api import ops, webhooks
+from syncd.api import admin, ops, webhooks
 from syncd.api.services import Services
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -25,4 +25,5 @@ def create_app(services: Services, *, lifespan: Lifespan | None = None) -> FastA
     app.state.services = services
     app.include_router(webhooks.router)
     app.include_router(ops.router)
+    admin.mount(app, services.settings.api)
     return app
