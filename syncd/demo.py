@@ -25,7 +25,7 @@ from rich.table import Table
 from syncd.sandbox.dataset import generate
 from syncd.sandbox.production import Production
 from syncd.sandbox.runner import SandboxOptions
-from syncd.stack import Stack
+from syncd.stack import Stack, linked_pairs
 
 TIMEOUT = 20.0
 
@@ -41,13 +41,11 @@ def _wait(check: Callable[[], bool], timeout: float = TIMEOUT) -> float | None:
 
 
 def _linked_pair(production: Production) -> tuple[str, int]:
-    """A Jira issue and the ShotGrid task it tracks, linked on both sides."""
-    by_key = {i.key: i for i in production.jira_issues if not i.deleted}
-    for task in production.sg_tasks:
-        issue = by_key.get(task.jira_key or "")
-        if issue is not None and issue.sg_task_id == task.id and task.status in ("ip", "rdy"):
-            return issue.key, task.id
-    raise RuntimeError("the seeded production has no task linked both ways")
+    """A Jira issue and the ShotGrid task it tracks, linked both ways, statuses agreeing."""
+    pairs = linked_pairs(production, sg_status="ip") or linked_pairs(production)
+    if not pairs:
+        raise RuntimeError("the seeded production has no task linked both ways")
+    return pairs[0]
 
 
 class Demo:

@@ -12,6 +12,46 @@ from syncd.sandbox.serving import ServedApp
 from syncd.service import Service
 from syncd.settings import Settings, default_mappings_dir
 
+# How the shipped mappings read task statuses in each tool (for picking demo records).
+_SG_STATUS = {
+    "wtg": "todo",
+    "rdy": "todo",
+    "ip": "in_progress",
+    "rev": "review",
+    "apr": "done",
+    "fin": "done",
+    "hld": "blocked",
+    "omt": "omitted",
+}
+_JIRA_STATUS = {
+    "To Do": "todo",
+    "In Progress": "in_progress",
+    "In Review": "review",
+    "Blocked": "blocked",
+    "Done": "done",
+}
+
+
+def linked_pairs(production: Production, *, sg_status: str | None = None) -> list[tuple[str, int]]:
+    """(Jira key, ShotGrid task id) pairs linked on both sides whose statuses agree.
+
+    The seeded production plants disagreements between some linked pairs (they become
+    conflicts at the first sync); demos and tests that follow one edit pick agreeing pairs.
+    """
+    issues = {i.key: i for i in production.jira_issues if not i.deleted}
+    pairs = []
+    for task in production.sg_tasks:
+        issue = issues.get(task.jira_key or "")
+        if issue is None or issue.sg_task_id != task.id:
+            continue
+        if sg_status is not None and task.status != sg_status:
+            continue
+        if _SG_STATUS.get(task.status) and _SG_STATUS[task.status] == _JIRA_STATUS.get(
+            issue.status
+        ):
+            pairs.append((issue.key, task.id))
+    return pairs
+
 
 class Stack:
     """The three emulators served on loopback, and a syncd service they send webhooks to."""

@@ -149,6 +149,8 @@ class EntityMapping:
             if ref is not MISSING and not _is_blank(ref):
                 if isinstance(ref, Mapping):
                     ref = ref.get("id")
+                if isinstance(ref, float) and ref.is_integer():
+                    ref = int(ref)  # Jira number fields hold ids as 5003.0
                 pulled.links.append(LinkRef(link.connector, link.entity, str(ref).strip()))
         return pulled
 

@@ -94,11 +94,6 @@ def test_issues_read_the_way_the_shipped_mapping_expects(jira: JiraHarness) -> N
     assert pulled.links and pulled.links[0].connector == "shotgrid"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Jira number fields are floats (5003.0); syncd/mapping/apply.py reads the link as "
-    "'5003.0', not ShotGrid's '5003' (a change asked of the lead)",
-)
 def test_the_shotgrid_task_link_is_the_tasks_id(jira: JiraHarness) -> None:
     mapping = _mappings().entity("jira", "issue")
     [record] = jira.connector().fetch("issue", ["HRB-3"], fields=mapping.source_paths())

@@ -14,7 +14,7 @@ import pytest
 
 from syncd.sandbox.dataset import generate
 from syncd.sandbox.production import Production
-from syncd.stack import Stack
+from syncd.stack import Stack, linked_pairs
 from syncd.store.store import ConflictRow
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
@@ -29,13 +29,16 @@ def wait_for(check: Callable[[], bool], timeout: float = 20.0) -> None:
     raise AssertionError("condition not reached in time")
 
 
+_used: set[str] = set()
+
+
 def linked_pair(production: Production, status: str = "ip") -> tuple[str, int]:
-    issues = {i.key: i for i in production.jira_issues if not i.deleted}
-    for task in production.sg_tasks:
-        issue = issues.get(task.jira_key or "")
-        if issue and issue.sg_task_id == task.id and task.status == status:
-            return issue.key, task.id
-    raise LookupError("no linked pair")
+    """A fresh agreeing pair for each test (tests share one stack)."""
+    for key, task_id in linked_pairs(production, sg_status=status):
+        if key not in _used:
+            _used.add(key)
+            return key, task_id
+    raise LookupError(f"no unused linked pair with ShotGrid status {status}")
 
 
 @pytest.fixture(scope="module")
