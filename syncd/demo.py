@@ -28,6 +28,7 @@ from syncd.sandbox.runner import SandboxOptions
 from syncd.stack import Stack, linked_pairs
 
 TIMEOUT = 20.0
+DEMO_ADMIN_TOKEN = "demo-admin-token"  # a local, throw-away service: printed on purpose
 
 
 def _wait(check: Callable[[], bool], timeout: float = TIMEOUT) -> float | None:
@@ -54,7 +55,11 @@ class Demo:
     def __init__(self, console: Console) -> None:
         self.out = console
         self.production = generate(seed=7)
-        self.stack = Stack(self.production, sandbox=SandboxOptions(latency_ms=10))
+        self.stack = Stack(
+            self.production,
+            sandbox=SandboxOptions(latency_ms=10),
+            settings={"api": {"admin_tokens": {"demo": DEMO_ADMIN_TOKEN}}},
+        )
         self.box, self.service, self.served = (
             self.stack.box,
             self.stack.service,
@@ -256,6 +261,13 @@ class Demo:
             ).all()
             open_conflicts = len(tx.list_conflicts())
             errors = tx.source_errors()
+            flagged = [
+                flag
+                for (flags,) in tx.conn.exec_driver_sql(
+                    "select flags from records where flags != '{}'"
+                )
+                for flag in json.loads(flags).items()
+            ]
         table = Table("records", "count")
         for kind, count in counts:
             table.add_row(kind, str(count))
@@ -267,7 +279,26 @@ class Demo:
                 where = error["location"] or f"{error['connector']} {error['external_id']}"
                 problems.add_row(where, error["message"])
             self.out.print(problems)
+        if flagged:
+            values = Table(
+                "tool:field",
+                "value",
+                "why",
+                title="values no mapping translates "
+                "(flagged on their records; the rest of each record synced)",
+            )
+            seen: set[str] = set()
+            for where, flag in sorted(flagged, key=lambda f: f[0]):
+                shown = f"{where}={flag.get('value')}"
+                if shown not in seen and len(seen) < 8:
+                    seen.add(shown)
+                    values.add_row(where, str(flag.get("value")), str(flag.get("reason")))
+            self.out.print(values)
         self.out.print(f"syncd API: {self.served.url}/docs   metrics: {self.served.url}/metrics")
+        self.out.print(
+            f"admin API: curl -H 'Authorization: Bearer {DEMO_ADMIN_TOKEN}' "
+            f"{self.served.url}/admin/v1/conflicts"
+        )
 
     def close(self) -> None:
         self.stack.close()

@@ -62,6 +62,19 @@ def _jsonable(value: Any) -> JsonValue:
     return str(value)
 
 
+def _display(value: Any) -> Any:
+    """A source value as a person would name it (a user object by its name and id)."""
+    if isinstance(value, Mapping):
+        name = value.get("displayName") or value.get("name") or value.get("value")
+        ident = value.get("accountId") or value.get("id") or value.get("emailAddress")
+        if name and ident:
+            return f"{name} ({ident})"
+        return name or ident or value
+    if isinstance(value, list | tuple):
+        return [_display(v) for v in value]
+    return value
+
+
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -141,9 +154,9 @@ class EntityMapping:
             try:
                 pulled.values[name] = self._pull_value(name, spec, raw, people)
             except UnknownValue as exc:
-                pulled.issues.append(FieldIssue(name, raw, str(exc), unknown=True))
+                pulled.issues.append(FieldIssue(name, _display(raw), str(exc), unknown=True))
             except (ValueError, TypeError, ArithmeticError) as exc:
-                pulled.issues.append(FieldIssue(name, raw, str(exc), unknown=False))
+                pulled.issues.append(FieldIssue(name, _display(raw), str(exc), unknown=False))
         for path, link in self._links:
             ref = get_path(data, path)
             if ref is not MISSING and not _is_blank(ref):
