@@ -253,3 +253,13 @@ jobs = sa.Table(
     sa.Index("ix_jobs_due", "status", "run_at"),
     sa.Index("ix_jobs_lock", "lock_key", "status"),
 )
+
+rollup_tabs = sa.Table(
+    "rollup_tabs",
+    metadata,
+    sa.Column("spreadsheet_id", sa.String(255), primary_key=True),
+    sa.Column("tab", sa.String(64), primary_key=True),  # the rollup tab's key, e.g. "budget"
+    sa.Column("title", sa.String(255), nullable=False),  # the sheet title it was written to
+    sa.Column("content_hash", sa.String(64), nullable=False),  # of what was last written
+    sa.Column("written_at", UTCDateTime, nullable=False),
+)

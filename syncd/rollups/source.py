@@ -1,0 +1,248 @@
+"""Read a `RollupInput` from the store: the only I/O of rollup computation.
+
+- Records of every kind, typed by the model, with their live sources (links neither
+  deleted nor placeholders), flagged values and field times. A record every source of
+  which was deleted is gone from the tools and is left out; a stored record that no longer
+  validates against the model is reported as a problem rather than guessed.
+- A task's pipeline step: the `step` its pipeline connector's source record names (as
+  last read), else the task's name in that tool (ShotGrid names tasks after their step).
+- Open conflicts, unresolved source errors, and per connector its last run and last
+  successful run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+
+from syncd.model import Asset, BudgetLine, Invoice, RecordKind, Task
+from syncd.rollups.model import (
+    ConnectorRun,
+    Entry,
+    FieldFlag,
+    OpenConflict,
+    RollupInput,
+    SourceError,
+    SourceRef,
+    TaskEntry,
+)
+from syncd.store import tables as t
+from syncd.store.store import Store, Tx
+
+MAX_CONFLICTS = 100_000
+
+
+class _Link:
+    """The parts of a link rows the rollups read."""
+
+    __slots__ = ("bases", "data", "ref")
+
+    def __init__(self, ref: SourceRef, bases: Mapping[str, Any], data: Any) -> None:
+        self.ref, self.bases, self.data = ref, bases, data
+
+
+def read_rollup_input(
+    store: Store, *, pipeline_connector: str = "shotgrid", now: datetime | None = None
+) -> RollupInput:
+    """Everything the rollups need, read in one transaction."""
+    with store.transaction() as tx:
+        return read_from(tx, pipeline_connector=pipeline_connector, now=now)
+
+
+def read_from(
+    tx: Tx, *, pipeline_connector: str = "shotgrid", now: datetime | None = None
+) -> RollupInput:
+    """Everything the rollups need, from an open transaction (`now`: the store's clock)."""
+    links, gone = _links(tx, pipeline_connector)
+    tasks: list[TaskEntry] = []
+    invoices: list[Entry[Invoice]] = []
+    assets: list[Entry[Asset]] = []
+    lines: list[Entry[BudgetLine]] = []
+    errors: list[SourceError] = []
+    query = sa.select(t.records).order_by(t.records.c.id)
+    for row in tx.conn.execute(query):
+        record_links = links.get(row.id, [])
+        if not record_links and row.id in gone:
+            continue  # every tool that had it deleted it
+        sources = tuple(sorted((link.ref for link in record_links), key=_ref_key))
+        flags = _flags(row.flags)
+        changed = _times(row.meta)
+        try:
+            kind = RecordKind(row.kind)
+            if kind is RecordKind.TASK:
+                task = Task.model_validate(row.fields)
+                step = _step(record_links, pipeline_connector)
+                tasks.append(TaskEntry(row.id, task, sources, flags, changed, step))
+            elif kind is RecordKind.INVOICE:
+                invoices.append(
+                    Entry(row.id, Invoice.model_validate(row.fields), sources, flags, changed)
+                )
+            elif kind is RecordKind.ASSET:
+                assets.append(
+                    Entry(row.id, Asset.model_validate(row.fields), sources, flags, changed)
+                )
+            else:
+                line = BudgetLine.model_validate(row.fields)
+                lines.append(Entry(row.id, line, sources, flags, changed))
+        except (ValueError, ValidationError) as exc:
+            errors.append(_unreadable(row.id, row.kind, exc, tx.now))
+    errors += _source_errors(tx)
+    return RollupInput(
+        now=now or tx.now,
+        tasks=tuple(tasks),
+        invoices=tuple(invoices),
+        assets=tuple(assets),
+        budget_lines=tuple(lines),
+        conflicts=_conflicts(tx),
+        source_errors=tuple(errors),
+        runs=_runs(tx),
+    )
+
+
+def _ref_key(ref: SourceRef) -> tuple[str, str, str]:
+    return (ref.connector, ref.entity, ref.external_id)
+
+
+def _links(tx: Tx, pipeline_connector: str) -> tuple[dict[str, list[_Link]], set[str]]:
+    """Live links by record id, and the ids of records that only have deleted links."""
+    c = t.links.c
+    data = sa.case((c.connector == pipeline_connector, c.data), else_=sa.null())
+    query = sa.select(
+        c.record_id, c.connector, c.entity, c.external_id, c.bases, c.placeholder, c.deleted, data
+    )
+    live: dict[str, list[_Link]] = {}
+    dead: set[str] = set()
+    for row in tx.conn.execute(query):
+        if row.record_id is None or row.placeholder:
+            continue
+        if row.deleted:
+            dead.add(row.record_id)
+            continue
+        ref = SourceRef(row.connector, row.entity, row.external_id)
+        live.setdefault(row.record_id, []).append(_Link(ref, row.bases or {}, row[-1]))
+    return live, dead - set(live)
+
+
+def _step(links: list[_Link], pipeline_connector: str) -> str | None:
+    for link in links:
+        if link.ref.connector != pipeline_connector:
+            continue
+        data = link.data if isinstance(link.data, Mapping) else {}
+        step = data.get("step")
+        if isinstance(step, Mapping):
+            step = step.get("name") or step.get("code")
+        if isinstance(step, str) and step.strip():
+            return step.strip()
+        title = link.bases.get("title")
+        if isinstance(title, str) and title.strip():
+            return title.strip()
+    return None
+
+
+def _flags(raw: Mapping[str, Any] | None) -> tuple[FieldFlag, ...]:
+    flags = []
+    for key, issue in sorted((raw or {}).items()):
+        connector, _, field = key.partition(":")
+        detail = issue if isinstance(issue, Mapping) else {}
+        flags.append(
+            FieldFlag(
+                connector=str(detail.get("connector") or connector),
+                field=field,
+                value=detail.get("value"),
+                reason=str(detail.get("reason") or "could not be read"),
+                unknown=bool(detail.get("unknown")),
+            )
+        )
+    return tuple(flags)
+
+
+def _times(meta: Mapping[str, Any] | None) -> dict[str, datetime]:
+    times = {}
+    for name, entry in (meta or {}).items():
+        at = entry.get("at") if isinstance(entry, Mapping) else None
+        if at:
+            try:
+                times[name] = datetime.fromisoformat(str(at))
+            except ValueError:
+                continue  # an unreadable time is no time
+    return times
+
+
+def _unreadable(record_id: str, kind: str, exc: Exception, now: datetime) -> SourceError:
+    return SourceError(
+        connector="syncd",
+        entity=kind,
+        external_id=record_id,
+        location=None,
+        field=None,
+        message=f"stored record does not fit the {kind} model: {exc}".splitlines()[0],
+        seen_at=now,
+    )
+
+
+def _source_errors(tx: Tx) -> list[SourceError]:
+    return [
+        SourceError(
+            connector=row["connector"],
+            entity=row["entity"],
+            external_id=row["external_id"],
+            location=row["location"],
+            field=row["field"],
+            message=row["message"],
+            seen_at=row["seen_at"],
+        )
+        for row in tx.source_errors()
+    ]
+
+
+def _conflicts(tx: Tx) -> tuple[OpenConflict, ...]:
+    return tuple(
+        OpenConflict(
+            id=row.id,
+            record_id=row.record_id,
+            kind=row.kind,
+            field=row.field,
+            base=row.base,
+            candidates=row.candidates,
+            opened_at=row.opened_at,
+        )
+        for row in tx.list_conflicts(status="open", limit=MAX_CONFLICTS)
+    )
+
+
+def _runs(tx: Tx) -> tuple[ConnectorRun, ...]:
+    """Per connector: its latest run and its latest successful finish."""
+    c = t.sync_runs.c
+    latest = (
+        sa.select(c.connector, sa.func.max(c.started_at).label("started"))
+        .group_by(c.connector)
+        .subquery()
+    )
+    last_runs = tx.conn.execute(
+        sa.select(t.sync_runs).join(
+            latest, sa.and_(c.connector == latest.c.connector, c.started_at == latest.c.started)
+        )
+    ).all()
+    ok = dict(
+        tx.conn.execute(
+            sa.select(c.connector, sa.func.max(c.finished_at))
+            .where(c.status == "ok")
+            .group_by(c.connector)
+        ).all()
+    )
+    runs = {}
+    for row in last_runs:
+        success = ok.get(row.connector)
+        runs[row.connector] = ConnectorRun(
+            connector=row.connector,
+            status=row.status,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            last_success=t.UTCDateTime().process_result_value(success, tx.conn.dialect),
+            message=row.message,
+        )
+    return tuple(runs[name] for name in sorted(runs))
