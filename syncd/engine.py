@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from syncd.errors import AuthError, ConnectorError, TransientError
 from syncd.mapping.apply import EntityMapping, Pulled
 from syncd.mapping.load import MappingSet
 from syncd.model import JsonValue, RecordKind
+from syncd.prefetch import Prefetch
 from syncd.reconcile import (
     FieldPolicy,
     Incoming,
@@ -125,10 +127,15 @@ class Engine:
     ) -> SyncReport:
         """Pull every configured connector (incrementally unless `full`), then push."""
         report = SyncReport()
-        for name, connector in self.connectors.items():
-            if only and name not in only:
-                continue
-            report.add(self.pull_connector(connector, full=full, progress=progress))
+        chosen = [c for n, c in self.connectors.items() if not only or n in only]
+        # The tools are independent: read them at the same time (their pages are stored one
+        # transaction at a time all the same).
+        with ThreadPoolExecutor(max_workers=max(1, len(chosen)), thread_name_prefix="pull") as pool:
+            futures = [
+                pool.submit(self.pull_connector, c, full=full, progress=progress) for c in chosen
+            ]
+            for future in futures:
+                report.add(future.result())
         if push:
             for name in self.connectors:
                 report.add(self.push_pending(name))
@@ -172,7 +179,8 @@ class Engine:
         report = SyncReport()
         with self.store.transaction() as tx:
             cursor = None if full else tx.get_cursor(connector.name, mapping.entity)
-        for batch in connector.pull(mapping.entity, cursor, fields=mapping.source_paths()):
+        pages = connector.pull(mapping.entity, cursor, fields=mapping.source_paths())
+        for batch in Prefetch(pages, name=f"read-{connector.name}"):
             report.add(
                 self.ingest(
                     connector.name,

@@ -7,6 +7,7 @@ sync stores a page of records at a time.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -759,6 +760,7 @@ class Store:
         self.clock = clock
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self._write_lock = threading.RLock() if self.is_sqlite else None
         if self.is_sqlite:
             self.engine: Engine = sa.create_engine(url, connect_args={"timeout": 30})
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -775,6 +777,15 @@ class Store:
 
         With `dry_run` it is always rolled back: everything is computed, nothing is kept.
         """
+        if self._write_lock is not None:
+            # SQLite has one writer: queue our own threads here instead of letting them
+            # sleep in SQLite's busy handler (which backs off in steps of up to 100 ms).
+            with self._write_lock:
+                yield from self._transaction(dry_run)
+        else:
+            yield from self._transaction(dry_run)
+
+    def _transaction(self, dry_run: bool) -> Iterator[Tx]:
         if not dry_run:
             with self.engine.begin() as conn:
                 yield Tx(conn, self.clock())
