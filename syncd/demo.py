@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from syncd.rollups.terminal import print_tab
 from syncd.sandbox.dataset import generate
 from syncd.sandbox.production import Production
 from syncd.sandbox.runner import SandboxOptions
@@ -58,7 +59,11 @@ class Demo:
         self.stack = Stack(
             self.production,
             sandbox=SandboxOptions(latency_ms=10),
-            settings={"api": {"admin_tokens": {"demo": DEMO_ADMIN_TOKEN}}},
+            settings={
+                "api": {"admin_tokens": {"demo": DEMO_ADMIN_TOKEN}},
+                # What a producer puts in [rollup.milestones]: the plan's milestone dates.
+                "rollup": {"milestones": {m.name: m.due for m in self.production.milestones}},
+            },
         )
         self.box, self.service, self.served = (
             self.stack.box,
@@ -88,6 +93,7 @@ class Demo:
         ok &= self.sheet_edit()
         ok &= self.conflict(key, task_id)
         ok &= self.forged()
+        ok &= self.consolidated_sheet()
         self.summary()
         if keep_running:
             self.out.print("still running: Ctrl-C stops")
@@ -253,8 +259,35 @@ class Demo:
         self.out.print(f"answered {response.status_code}: {response.json().get('detail')}")
         return response.status_code == 401
 
+    def consolidated_sheet(self) -> bool:
+        self.step("7. The consolidated producer sheet")
+        runner = self.service.rollups
+        if runner is None:
+            self.out.print("[red]no Sheets connector to write the consolidated sheet")
+            return False
+        result = runner.run(force=True)
+        tabs = [
+            t for t in self._sheet_tabs() if t.startswith(self.service.settings.rollup.tab_prefix)
+        ]
+        self.out.print(
+            f"one batch update wrote {len(result.written)} tabs to the budget "
+            f"spreadsheet: {', '.join(tabs)}"
+        )
+        rollups = runner.compute()
+        for tab in rollups.tabs[:2]:
+            print_tab(tab, self.service.settings.rollup.reporting_currency, self.out)
+        return bool(tabs)
+
+    def _sheet_tabs(self) -> list[str]:
+        """The spreadsheet's tabs, as the Sheets sandbox holds them."""
+        listing = httpx.get(f"{self.box.url('sheets')}/_sandbox/spreadsheets").json()
+        for sheet in listing:
+            if sheet["spreadsheetId"] == self.production.spreadsheet_id:
+                return [str(title) for title in sheet["sheets"]]
+        return []
+
     def summary(self) -> None:
-        self.step("7. Where things stand")
+        self.step("8. Where things stand")
         with self.service.store.transaction() as tx:
             counts = tx.conn.exec_driver_sql(
                 "select kind, count(*) from records group by kind order by kind"

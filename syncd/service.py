@@ -25,6 +25,7 @@ from syncd.mapping.load import MappingSet
 from syncd.mapping.versions import MappingVersions
 from syncd.metrics import Metrics
 from syncd.registry import build_connector, read_only_paths
+from syncd.rollups.runner import build_runner
 from syncd.scheduler import Scheduler
 from syncd.settings import Settings
 from syncd.store.store import Store
@@ -66,6 +67,8 @@ class Service:
         )
         self.scheduler = Scheduler(self.store, self.queue, list(self.connectors), settings.sync)
         self.services.extras.update(service=self, scheduler=self.scheduler, versions=self.versions)
+        self.rollups = build_runner(self.store, settings.rollup, self.connectors)
+        self.services.extras["rollups"] = self.rollups
         host = f"{socket.gethostname()}-{os.getpid()}"
         self.workers = [
             Worker(
@@ -74,6 +77,7 @@ class Service:
                 name=f"{host}-{i}",
                 observe=self._observe,
                 wake=self.services.wake_worker,
+                rollups=self.rollups,
             )
             for i in range(workers)
         ]

@@ -7,6 +7,8 @@ Kinds of job:
 - `poll` {connector, full}: an incremental (or full) pull of a connector; catches whatever
   a webhook missed.
 - `push` {connector}: write what the outbox holds (also done after every refresh and poll).
+- `rollup` {}: recompute the consolidated sheet and write what changed; queued after work
+  that changed records, coalesced, and delayed by the flush interval.
 
 A crash anywhere leaves the job `doing` with a lease that runs out; another worker (or this
 one, restarted) takes it again. Every step is idempotent, so a replay changes nothing twice.
@@ -26,6 +28,7 @@ from syncd.engine import Engine, SyncReport
 from syncd.errors import AuthError, ConnectorError
 from syncd.inbox import mark_done
 from syncd.jobs.port import Job, JobQueue
+from syncd.rollups.runner import RollupRunner
 from syncd.store.store import Tx
 
 log = logging.getLogger(__name__)
@@ -46,8 +49,11 @@ class Worker:
         batch: int = 50,
         observe: JobObserver | None = None,
         wake: threading.Event | None = None,
+        rollups: RollupRunner | None = None,
     ) -> None:
         self.engine, self.queue, self.name = engine, queue, name
+        self.rollups = rollups
+        self._changed = False
         self.lease, self.batch, self._observe = lease, batch, observe
         # Set by the webhook API after it stores a delivery, so work starts at once.
         self.wake = wake or threading.Event()
@@ -68,13 +74,26 @@ class Worker:
                 self._run("refresh", group, partial(self._refresh, connector, entity, group))
             # A change from one tool is written to the others: drain every outbox now.
             for name in self.engine.connectors:
-                self.engine.push_pending(name)
+                self._changed |= bool(self.engine.push_pending(name).pushed)
+        if self._changed and self.rollups is not None:
+            # One recompute per interval however many changes: coalesced and delayed.
+            with self.engine.store.transaction() as tx:
+                self.queue.enqueue(
+                    tx,
+                    "rollup",
+                    {},
+                    dedupe_key="rollup",
+                    lock_key="rollup",
+                    delay=self.rollups.interval,
+                )
+        self._changed = False
         return len(jobs)
 
     def _run(self, kind: str, jobs: Sequence[Job], work: Callable[[], SyncReport]) -> None:
         started = time.perf_counter()
         try:
             report = work()
+            self._changed |= bool(report.changed_fields or report.created)
         except ConnectorError as exc:
             # Bad credentials will not heal by themselves: retry rarely; the rest soon.
             delay = timedelta(minutes=5) if isinstance(exc, AuthError) else _backoff(jobs[0])
@@ -102,6 +121,12 @@ class Worker:
         return self.engine.refresh(connector, entity, ids, on_commit=finish)
 
     def _other(self, job: Job) -> SyncReport:
+        if job.kind == "rollup":
+            if self.rollups is not None:
+                self.rollups.run()
+            with self.engine.store.transaction() as tx:
+                self.queue.complete(tx, [job])
+            return SyncReport()
         connector = job.payload["connector"]
         if job.kind == "poll":
             report = self.engine.pull_connector(

@@ -52,6 +52,7 @@ def register(app: typer.Typer) -> None:
     app.command()(sync)
     app.command()(doctor)
     app.command()(migrate)
+    app.command()(rollup)
 
 
 def serve(
@@ -138,6 +139,12 @@ def sync(
                     only=connector, full=full, progress=step, push=not dry_run
                 )
             _print_report(report, time.perf_counter() - started)
+            if service.rollups is not None and not dry_run:
+                result = service.rollups.run(force=True)
+                out.print(
+                    f"consolidated sheet: {len(result.written)} tab(s) rewritten, "
+                    f"{len(result.unchanged)} unchanged"
+                )
             if dry_run:
                 out.print("dry run: nothing was stored or written")
             if once or dry_run:
@@ -202,3 +209,31 @@ def migrate(ctx: typer.Context) -> None:
     settings = settings_from(ctx)
     Store(settings.store_url).close()
     out.print(f"store is up to date: {settings.store_url.split('@')[-1]}")
+
+
+def rollup(
+    ctx: typer.Context,
+    print_: Annotated[bool, typer.Option("--print", help="show the rollups as tables")] = True,
+    publish: Annotated[bool, typer.Option("--publish", help="write the sheet now")] = False,
+) -> None:
+    """Compute the consolidated producer sheet from the store; show it, or write it."""
+    from syncd.rollups.terminal import print_rollups
+
+    service = _service(ctx, schedule=False)
+    try:
+        if service.rollups is None:
+            fail(
+                f"no Sheets connector {service.settings.rollup.connector!r} to compute for "
+                "(see [rollup] connector in the config)"
+            )
+        rollups = service.rollups.compute()
+        if print_:
+            print_rollups(rollups, out)
+        if publish:
+            result = service.rollups.run(force=True)
+            out.print(
+                f"wrote {len(result.written)} tab(s) in one batch update "
+                f"({result.requests} requests)"
+            )
+    finally:
+        service.close()

@@ -1,0 +1,96 @@
+"""Keeps the consolidated sheet current: recompute the rollups from the store, publish them.
+
+The worker runs this as a `rollup` job, queued (coalesced, delayed by the flush interval)
+after any work that changed records, so a burst of edits costs one recompute and one sheet
+write per interval, whatever its size.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any, Protocol
+
+from syncd.rollups.compute import compute_rollups
+from syncd.rollups.flush import FlushResult, RollupPublisher
+from syncd.rollups.model import RollupSet
+from syncd.rollups.source import read_rollup_input
+from syncd.settings import RollupSettings
+from syncd.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class SheetsApi(Protocol):
+    """What the Sheets connector offers for writing a whole spreadsheet."""
+
+    def spreadsheet_metadata(self, spreadsheet_id: str | None = None) -> dict[str, Any]: ...
+
+    def batch_update(
+        self, requests: Sequence[Mapping[str, Any]], spreadsheet_id: str | None = None
+    ) -> dict[str, Any]: ...
+
+
+class ConnectorWriter:
+    """The rollup publisher's `SpreadsheetWriter`, through the Sheets connector."""
+
+    def __init__(self, api: SheetsApi, spreadsheet_id: str) -> None:
+        self.api, self.spreadsheet_id = api, spreadsheet_id
+
+    def metadata(self) -> dict[str, Any]:
+        """The consolidated spreadsheet's tabs, charts and rules."""
+        return self.api.spreadsheet_metadata(self.spreadsheet_id)
+
+    def batch_update(self, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        """One atomic batch update."""
+        return self.api.batch_update(requests, self.spreadsheet_id)
+
+
+class RollupRunner:
+    """Compute and publish the rollups."""
+
+    def __init__(
+        self, store: Store, settings: RollupSettings, api: SheetsApi, spreadsheet_id: str
+    ) -> None:
+        self.store, self.settings = store, settings
+        self.publisher = RollupPublisher(
+            store,
+            ConnectorWriter(api, spreadsheet_id),
+            spreadsheet_id=spreadsheet_id,
+            prefix=settings.tab_prefix,
+            interval=timedelta(seconds=settings.flush_interval_seconds),
+        )
+
+    @property
+    def interval(self) -> timedelta:
+        """The shortest time between two writes to the sheet."""
+        return self.publisher.interval
+
+    def compute(self) -> RollupSet:
+        """The rollups as the store stands now."""
+        data = read_rollup_input(self.store, pipeline_connector=self.settings.pipeline_connector)
+        return compute_rollups(data, self.settings)
+
+    def run(self, *, force: bool = False) -> FlushResult:
+        """Recompute and write what changed (now if `force`, else when the interval allows)."""
+        self.publisher.submit(self.compute())
+        result = self.publisher.flush(force=force)
+        if result.written:
+            log.info("consolidated sheet: wrote %s", ", ".join(result.written))
+        return result
+
+
+def build_runner(
+    store: Store, settings: RollupSettings, connectors: Mapping[str, object]
+) -> RollupRunner | None:
+    """A runner when the configured Sheets connector can write a spreadsheet, else None."""
+    api = connectors.get(settings.connector)
+    if api is None or not hasattr(api, "batch_update"):
+        return None
+    spreadsheet_id = settings.spreadsheet_id or getattr(
+        getattr(api, "config", None), "spreadsheet_id", None
+    )
+    if not spreadsheet_id:
+        return None
+    return RollupRunner(store, settings, api, str(spreadsheet_id))  # type: ignore[arg-type]
