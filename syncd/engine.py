@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from syncd.connector import Capability, Connector, PushItem, SourceRecord
+from syncd.derive import derive
 from syncd.errors import AuthError, ConnectorError, TransientError
 from syncd.mapping.apply import EntityMapping, Pulled
 from syncd.mapping.load import MappingSet
@@ -263,6 +264,13 @@ class Engine:
             mapping = self.mappings.entities.get((connector_name, entity))
             if mapping is None:
                 continue
+            if Capability.FETCH in connector.capabilities:
+                try:
+                    entity_rows = self._read_before_write(connector_name, entity, entity_rows)
+                except ConnectorError as exc:
+                    self._fail_rows(entity_rows, str(exc), transient=not isinstance(exc, AuthError))
+                    report.errors.append(str(exc))
+                    continue
             items: list[PushItem] = []
             sent: dict[str, tuple[OutboxRow, dict[str, JsonValue]]] = {}
             with self.store.transaction() as tx:
@@ -304,6 +312,22 @@ class Engine:
             self._record_push(connector_name, entity, sent, result.written, result.rejected)
         return report
 
+    def _read_before_write(
+        self, connector: str, entity: str, rows: Sequence[OutboxRow]
+    ) -> list[OutboxRow]:
+        """Read-compare-write: the tools have no conditional writes, so re-read the targets
+        first (one fetch for the batch). A change a person made there since syncd last read
+        it is reconciled, kept or held as a conflict, instead of being overwritten; what is
+        still to be written is returned."""
+        self.refresh(connector, entity, [row.external_id for row in rows])
+        with self.store.transaction() as tx:
+            fresh = tx.pending_pushes((connector, entity, row.external_id) for row in rows)
+        return [
+            fresh[row_key]
+            for row_key in ((connector, entity, r.external_id) for r in rows)
+            if row_key in fresh
+        ]
+
     def _record_push(
         self,
         connector: str,
@@ -313,6 +337,7 @@ class Engine:
         rejected: Mapping[str, str],
     ) -> None:
         with self.store.transaction() as tx:
+            tx.serialize_writers()
             written = list(written)
             links = tx.find_links((connector, entity, ext) for ext in written)
             for external_id in written:
@@ -342,6 +367,7 @@ class Engine:
     def resolve_conflict(self, record_id: str, field_name: str, value: JsonValue, by: str) -> None:
         """Settle a conflict (or set a field by hand) and queue the value for every source."""
         with self.store.transaction() as tx:
+            tx.serialize_writers()
             record = tx.load_records([record_id])[record_id]
             views = self._link_views(tx.links_of([record_id]).get(record_id, []))
             outcome = resolve(record, views, field_name, value, by)
@@ -442,6 +468,7 @@ class _BatchIngest:
 
     def run(self, records: Sequence[SourceRecord]) -> SyncReport:
         tx, mapping = self.tx, self.mapping
+        tx.serialize_writers()
         people = tx.people(self.connector)
         pulled: list[Pulled] = []
         deleted: list[str] = []
@@ -509,6 +536,14 @@ class _BatchIngest:
             )
             _store_outcome(tx, row.record_id, outcome, pending)
             apply_outcome(view, link_views, outcome)
+            derived = derive(view, link_views, tx.now)
+            if not derived.empty:
+                audit += tx.audit_rows(
+                    row.record_id, derived.changes, mapping_version=version, run_id=self.run_id
+                )
+                _store_outcome(tx, row.record_id, derived, pending)
+                apply_outcome(view, link_views, derived)
+                dirty_records[row.record_id] = view
             row.content_hash = content_hash
             if p.updated_at:
                 source_times[row.id] = p.updated_at

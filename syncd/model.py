@@ -159,6 +159,9 @@ class Invoice(_Record):
     milestone: str | None = None
     budget_line: str | None = None
     po: str | None = None
+    # Written by syncd back to the sheet: "ok", or what it could not read in the row.
+    sync_status: str | None = None
+    synced_at: AwareDatetime | None = None
 
 
 class Asset(_Record):

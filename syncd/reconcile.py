@@ -159,7 +159,7 @@ class Outcome:
         )
 
 
-def _push_to_others(
+def push_to_links(
     out: Outcome, links: Sequence[LinkView], source: LinkKey | None, name: str, value: JsonValue
 ) -> None:
     for link in links:
@@ -185,7 +185,7 @@ def _apply(
     )
     # Any write still pending to the source that made this change would undo it.
     out.cancels.setdefault(incoming.key, set()).add(name)
-    _push_to_others(out, links, incoming.key, name, value)
+    push_to_links(out, links, incoming.key, name, value)
 
 
 def _keep_ours(out: Outcome, link: LinkView | None, name: str, ours: JsonValue) -> None:
@@ -301,7 +301,7 @@ def resolve(
         out.closed[name] = value
     if value != record.value(name):
         out.changes.append(Change(name, record.value(name), value, by, None, "resolved"))
-    _push_to_others(out, links, None, name, value)
+    push_to_links(out, links, None, name, value)
     return out
 
 

@@ -120,7 +120,8 @@ class EntityMapping:
 
     def source_paths(self) -> list[tuple[str, ...]]:
         """Every source path this mapping reads (for connectors that fetch only what's mapped)."""
-        paths = [self._key, *self._paths.values(), *(p for p, _ in self._links)]
+        read = [self._paths[key] for key, spec in self.spec.fields.items() if spec.pulls]
+        paths = [self._key, *read, *(p for p, _ in self._links)]
         return paths + ([self._updated] if self._updated else [])
 
     def external_id(self, data: Mapping[str, Any]) -> str:

@@ -151,6 +151,14 @@ def _date_push(value: Any, ctx: TransformContext) -> Any:
     return date.fromisoformat(str(value)).strftime(_formats(ctx)[0])
 
 
+def _datetime_push(value: Any, ctx: TransformContext) -> Any:
+    if value is None:
+        return None
+    moment = parse_datetime(value)
+    assert moment is not None
+    return moment.strftime(ctx.field.formats[0]) if ctx.field.formats else moment.isoformat()
+
+
 def _money_pull(value: Any, _: TransformContext) -> Any:
     return parse_money(value)
 
@@ -273,7 +281,12 @@ TRANSFORMS: dict[str, Transform] = {
     t.name: t
     for t in [
         Transform("date", _date_pull, _date_push, "date in `formats` (first is written)"),
-        Transform("datetime", lambda v, _: parse_datetime(v), None, "ISO/Jira timestamp"),
+        Transform(
+            "datetime",
+            lambda v, _: parse_datetime(v),
+            _datetime_push,
+            "ISO/Jira timestamp; written in `formats[0]` (UTC)",
+        ),
         Transform("money", _money_pull, _plain, 'amount like "$1,200.50" or "1.200,50 €"'),
         Transform("currency", _currency_pull, _plain, 'currency code or sign ("€" -> EUR)'),
         Transform("seconds_to_hours", _seconds_to_hours, _hours_to_seconds, "Jira seconds"),

@@ -25,6 +25,7 @@ from syncd.store import tables as t
 from syncd.store.migrate import upgrade
 
 Clock = Callable[[], datetime]
+_WRITE_LOCK = 0x5E7C_D002  # advisory lock id: record/link writers, across replicas
 
 
 def utc_now() -> datetime:
@@ -105,6 +106,15 @@ class Tx:
 
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn, self.now = conn, now
+
+    def serialize_writers(self) -> None:
+        """Take the store's write lock for this transaction (PostgreSQL; SQLite has one writer).
+
+        Pages from several tools and replicas create and move links; taken first thing in a
+        transaction, this makes their reads see each other's committed links.
+        """
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _WRITE_LOCK})
 
     # -- links and records -------------------------------------------------------------
 

@@ -85,7 +85,10 @@ class Kit:
         """a and b change item 1's status differently: a manual field, so a conflict."""
         self.world.put("a", 1, status="done")
         self.world.put("b", 1, status="doing")
-        self.world.engine.sync()
+        # One tool after the other: tools are read in parallel, and which edit reaches
+        # the record first decides which side the record holds while the conflict is open.
+        for name in ("a", "b", "c"):
+            self.world.engine.sync(only=[name], push=False)
         [conflict] = self.conflicts()
         return conflict
 

@@ -76,12 +76,12 @@ def test_issues_read_the_way_the_shipped_mapping_expects(jira: JiraHarness) -> N
     by_key = {str(r.external_id): r for r in records}
     assert set(by_key) == jira.expected_ids()
     fields = by_key["HRB-3"].data["fields"]
-    # Custom fields by name, never by id; only what the mapping reads (+ updated, issuetype).
+    # Custom fields by name, never by id; only what the mapping reads (+ updated, issuetype),
+    # not the fields syncd only writes ("Pipeline Status").
     assert not [name for name in fields if name.startswith("customfield_")]
     assert set(fields) == {
         "summary", "status", "assignee", "Department", "Milestone", "duedate",
-        "timeoriginalestimate", "timespent", "labels", "Pipeline Status", "ShotGrid Task",
-        "updated", "issuetype",
+        "timeoriginalestimate", "timespent", "labels", "ShotGrid Task", "updated", "issuetype",
     }  # fmt: skip
     pulled = mapping.pull(by_key["HRB-3"].data, people)
     assert pulled.values["title"] == "Model prop 3"

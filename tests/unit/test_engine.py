@@ -58,7 +58,7 @@ def test_both_sides_change_a_manual_field_opens_a_conflict(world: World) -> None
     _seed(world)
     world.put("a", 1, status="done")
     world.put("b", 1, status="doing")
-    report = world.engine.sync()
+    report = world.engine.sync()  # either order: the same conflict
     assert report.conflicts_opened == 1
     with world.store.transaction() as tx:
         [conflict] = tx.list_conflicts()
@@ -78,11 +78,17 @@ def test_both_sides_change_a_manual_field_opens_a_conflict(world: World) -> None
     assert resolved.resolved_by == "mia@studio.example" and resolved.resolution == "done"
 
 
+def _pull_in_order(world: World) -> None:
+    """Tools one after the other (a sync reads them in parallel, in no fixed order)."""
+    for name in ("a", "b", "c"):
+        world.engine.sync(only=[name], push=False)
+
+
 def test_resolving_with_a_new_value_is_audited(world: World) -> None:
     _seed(world)
     world.put("a", 1, status="done")
     world.put("b", 1, status="doing")
-    world.engine.sync()
+    _pull_in_order(world)
     with world.store.transaction() as tx:
         [conflict] = tx.list_conflicts()
     world.engine.resolve_conflict(conflict.record_id, "status", "in_progress", by="mia")
@@ -156,3 +162,18 @@ def test_crash_before_commit_replays_the_page(world: World) -> None:
     assert _record_count(world.store) == 7
     with world.store.transaction() as tx:
         assert tx.get_cursor("a", "item") == "7"
+
+
+def test_a_write_never_overwrites_an_edit_made_since_the_last_read(world: World) -> None:
+    """Read-compare-write: the tools have no conditional writes, so syncd re-reads first."""
+    _seed(world)
+    world.put("a", 1, status="done")
+    world.engine.sync(only=["a"], push=False)  # a's change is waiting to go to b and c
+    world.put("b", 1, status="doing")  # meanwhile, someone edits b (syncd has not read it)
+    world.engine.push_pending("b")
+    assert world.tools["b"].get("item", "b1")["status"] == "doing"  # not overwritten
+    with world.store.transaction() as tx:
+        [conflict] = tx.list_conflicts()
+    assert conflict.candidates == {"a": "done", "b": "in_progress"}
+    world.engine.push_pending("c")  # c was not edited: it gets nothing while in conflict
+    assert world.tools["c"].get("item", "c1")["status"] == "open"
