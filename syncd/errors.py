@@ -53,8 +53,15 @@ class ConnectorError(SyncError):
 class TransientError(ConnectorError):
     """Worth retrying: a network failure, a 429 or a 5xx."""
 
-    def __init__(self, connector: str, message: str, *, retry_after: float | None = None) -> None:
-        self.retry_after = retry_after
+    def __init__(
+        self,
+        connector: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ) -> None:
+        self.retry_after, self.status = retry_after, status
         super().__init__(connector, message)
 
 

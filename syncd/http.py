@@ -84,7 +84,10 @@ def raise_for_status(
         )
     if status in TRANSIENT_STATUSES:
         raise TransientError(
-            connector, f"{status}: {message}", retry_after=retry_after_seconds(headers)
+            connector,
+            f"{status}: {message}",
+            retry_after=retry_after_seconds(headers),
+            status=status,
         )
     raise PermanentError(connector, f"{status}: {message}")
 
@@ -118,7 +121,18 @@ def _log_retry(retry_state: RetryCallState) -> None:
     outcome = retry_state.outcome
     error = outcome.exception() if outcome is not None else None
     wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
-    log.warning("retrying in %.1fs after attempt %d: %s", wait, retry_state.attempt_number, error)
+    # The extra fields let the service count retries and 429s per connector (metrics).
+    extra = {
+        "syncd_retry_connector": getattr(error, "connector", None),
+        "syncd_retry_status": getattr(error, "status", None),
+    }
+    log.warning(
+        "retrying in %.1fs after attempt %d: %s",
+        wait,
+        retry_state.attempt_number,
+        error,
+        extra=extra,
+    )
 
 
 def retry_policy(

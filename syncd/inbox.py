@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -257,3 +258,9 @@ def depth(tx: Tx) -> int:
     """Deliveries stored and not yet processed."""
     query = sa.select(sa.func.count()).select_from(t.inbox).where(t.inbox.c.status == "new")
     return int(tx.conn.execute(query).scalar_one())
+
+
+def received_at(tx: Tx, inbox_ids: Sequence[int]) -> list[datetime]:
+    """When these deliveries arrived."""
+    query = sa.select(t.inbox.c.received_at).where(t.inbox.c.id.in_(list(inbox_ids)))
+    return [row.received_at for row in tx.conn.execute(query)]

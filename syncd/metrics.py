@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
@@ -56,3 +58,23 @@ class Metrics:
             registry=r,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
         )
+
+
+class RetryCounter(logging.Handler):
+    """Counts retries and 429s per connector from the shared retry policy's log records.
+
+    The retry policy lives in each connector; it marks its "retrying" records with the
+    connector and status, so counting needs no hook into every connector.
+    """
+
+    def __init__(self, metrics: Metrics) -> None:
+        super().__init__(level=logging.WARNING)
+        self.metrics = metrics
+
+    def emit(self, record: logging.LogRecord) -> None:
+        connector = getattr(record, "syncd_retry_connector", None)
+        if connector is None:
+            return
+        self.metrics.retries.labels(connector).inc()
+        if getattr(record, "syncd_retry_status", None) == 429:
+            self.metrics.rate_limited.labels(connector).inc()

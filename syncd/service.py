@@ -19,11 +19,11 @@ from fastapi import FastAPI
 from syncd.api.app import create_app
 from syncd.api.services import Services
 from syncd.connector import Connector
-from syncd.engine import Engine, SyncReport
+from syncd.engine import Engine
 from syncd.jobs.store_queue import StoreJobQueue
 from syncd.mapping.load import MappingSet
 from syncd.mapping.versions import MappingVersions
-from syncd.metrics import Metrics
+from syncd.metrics import Metrics, RetryCounter
 from syncd.registry import build_connector, read_only_paths
 from syncd.rollups.runner import build_runner
 from syncd.scheduler import Scheduler
@@ -58,6 +58,8 @@ class Service:
         self.engine = Engine(self.store, self.connectors, mappings)
         self.queue = StoreJobQueue(self.store)
         self.metrics = Metrics()
+        self._retry_counter = RetryCounter(self.metrics)
+        logging.getLogger("syncd.http").addHandler(self._retry_counter)
         self.services = Services(
             settings=settings,
             store=self.store,
@@ -75,20 +77,15 @@ class Service:
                 self.engine,
                 self.queue,
                 name=f"{host}-{i}",
-                observe=self._observe,
                 wake=self.services.wake_worker,
                 rollups=self.rollups,
+                metrics=self.metrics,
             )
             for i in range(workers)
         ]
         self._schedule = schedule
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-
-    def _observe(self, kind: str, seconds: float, report: SyncReport | None) -> None:
-        self.metrics.job_seconds.labels(kind).observe(seconds)
-        if report is not None:
-            self.metrics.conflicts_opened.inc(report.conflicts_opened)
 
     def apply_mappings(self, mappings: MappingSet, *, by: str, note: str | None = None) -> int:
         """Store a new mapping version and use it from now on (no restart)."""
@@ -130,6 +127,7 @@ class Service:
     def close(self) -> None:
         """Stop and release connections."""
         self.stop()
+        logging.getLogger("syncd.http").removeHandler(self._retry_counter)
         self.services.inbox.close()
         for connector in self.connectors.values():
             connector.close()

@@ -26,8 +26,9 @@ from functools import partial
 
 from syncd.engine import Engine, SyncReport
 from syncd.errors import AuthError, ConnectorError
-from syncd.inbox import mark_done
+from syncd.inbox import mark_done, received_at
 from syncd.jobs.port import Job, JobQueue
+from syncd.metrics import Metrics
 from syncd.rollups.runner import RollupRunner
 from syncd.store.store import Tx
 
@@ -50,9 +51,10 @@ class Worker:
         observe: JobObserver | None = None,
         wake: threading.Event | None = None,
         rollups: RollupRunner | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.engine, self.queue, self.name = engine, queue, name
-        self.rollups = rollups
+        self.rollups, self.metrics = rollups, metrics
         self._changed = False
         self.lease, self.batch, self._observe = lease, batch, observe
         # Set by the webhook API after it stores a delivery, so work starts at once.
@@ -74,7 +76,11 @@ class Worker:
                 self._run("refresh", group, partial(self._refresh, connector, entity, group))
             # A change from one tool is written to the others: drain every outbox now.
             for name in self.engine.connectors:
-                self._changed |= bool(self.engine.push_pending(name).pushed)
+                pushed = self.engine.push_pending(name).pushed
+                self._changed |= bool(pushed)
+                if self.metrics is not None and pushed:
+                    self.metrics.pushed.labels(name).inc(pushed)
+            self._observe_delivery_latency(jobs)
         if self._changed and self.rollups is not None:
             # One recompute per interval however many changes: coalesced and delayed.
             with self.engine.store.transaction() as tx:
@@ -88,6 +94,19 @@ class Worker:
                 )
         self._changed = False
         return len(jobs)
+
+    def _observe_delivery_latency(self, jobs: Sequence[Job]) -> None:
+        """Webhook-to-push: from each delivery's arrival to the end of its round's writes."""
+        if self.metrics is None:
+            return
+        inbox = [i for job in jobs if job.kind == "refresh" for i in job.payload.get("inbox", [])]
+        if not inbox:
+            return
+        with self.engine.store.transaction() as tx:
+            arrived = received_at(tx, inbox)
+            now = tx.now
+        for moment in arrived:
+            self.metrics.webhook_to_push_seconds.observe((now - moment).total_seconds())
 
     def _run(self, kind: str, jobs: Sequence[Job], work: Callable[[], SyncReport]) -> None:
         started = time.perf_counter()
@@ -106,8 +125,18 @@ class Worker:
             for job in jobs:
                 self.queue.retry(job, repr(exc), _backoff(job))
             report = None
+        seconds = time.perf_counter() - started
         if self._observe is not None:
-            self._observe(kind, time.perf_counter() - started, report)
+            self._observe(kind, seconds, report)
+        if self.metrics is not None and report is not None:
+            connector = str(jobs[0].payload.get("connector", ""))
+            self.metrics.job_seconds.labels(kind).observe(seconds)
+            if report.pulled:
+                self.metrics.pulled.labels(connector).inc(report.pulled)
+            if kind == "poll":
+                self.metrics.sync_seconds.labels(connector).observe(seconds)
+            if report.conflicts_opened:
+                self.metrics.conflicts_opened.inc(report.conflicts_opened)
 
     def _refresh(self, connector: str, entity: str, jobs: Sequence[Job]) -> SyncReport:
         inbox = [i for job in jobs for i in job.payload.get("inbox", [])]

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from fastapi import FastAPI
 
 from syncd.sandbox.jira import DEFAULT_ACCOUNT_ID, DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
-from syncd.sandbox.knobs import Knobs
+from syncd.sandbox.knobs import CallLog, Knobs
 from syncd.sandbox.production import Production
 from syncd.sandbox.serving import ServedApp
 from syncd.sandbox.sheets import SheetsSandbox
@@ -28,6 +28,9 @@ class Emulator(Protocol):
 
     @property
     def webhooks(self) -> WebhookSender: ...
+
+    @property
+    def calls(self) -> CallLog: ...
 
     def seed(self, production: Production) -> None: ...
     def create_app(self) -> FastAPI: ...

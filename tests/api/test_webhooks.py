@@ -149,3 +149,15 @@ def test_concurrent_deliveries_are_each_stored_once(client: TestClient, world: W
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(send, range(120))) == {202}
     assert len(_inbox(world)) == 40  # 120 deliveries, 40 distinct delivery ids
+
+
+def test_worker_feeds_the_metrics(client: TestClient, world: World, services: Services) -> None:
+    world.put("b", 1, status="done")
+    headers, body = signed_delivery("b1", "d-metrics")
+    assert client.post("/webhooks/b", content=body, headers=headers).status_code == 202
+    Worker(world.engine, services.queue, metrics=services.metrics).run_once()
+    text = client.get("/metrics").text
+    assert 'syncd_records_pulled_total{connector="b"} 1.0' in text
+    assert 'syncd_records_pushed_total{connector="a"} 1.0' in text
+    assert "syncd_webhook_to_push_seconds_count 1.0" in text
+    assert 'syncd_job_duration_seconds_count{kind="refresh"} 1.0' in text

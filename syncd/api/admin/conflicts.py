@@ -189,6 +189,7 @@ def resolve(
         )
     value = _chosen(body, row.kind, row.field, dict(row.candidates))
     services.engine.resolve_conflict(row.record_id, row.field, value, by)
+    services.metrics.conflicts_resolved.inc()
     pending = (
         sa.select(t.outbox.c.connector)
         .where(t.outbox.c.record_id == row.record_id, t.outbox.c.status == "pending")
