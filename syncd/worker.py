@@ -151,10 +151,20 @@ class Worker:
 
     def _other(self, job: Job) -> SyncReport:
         if job.kind == "rollup":
-            if self.rollups is not None:
-                self.rollups.run()
+            result = self.rollups.run() if self.rollups is not None else None
             with self.engine.store.transaction() as tx:
                 self.queue.complete(tx, [job])
+                if result is not None and result.waiting and self.rollups is not None:
+                    # Written too recently: come back when the interval allows.
+                    due = self.rollups.publisher.next_flush_at() or tx.now
+                    self.queue.enqueue(
+                        tx,
+                        "rollup",
+                        {},
+                        dedupe_key="rollup",
+                        lock_key="rollup",
+                        delay=max(due - tx.now, timedelta(0)),
+                    )
             return SyncReport()
         connector = job.payload["connector"]
         if job.kind == "poll":

@@ -14,6 +14,7 @@ import pytest
 
 from syncd.sandbox.dataset import generate
 from syncd.sandbox.production import Production
+from syncd.sandbox.sheets.errors import SheetsApiError
 from syncd.stack import Stack, linked_pairs
 from syncd.store.store import ConflictRow
 
@@ -43,7 +44,11 @@ def linked_pair(production: Production, status: str = "ip") -> tuple[str, int]:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    stack = Stack(generate(seed=11, issues=120), workers=1)
+    stack = Stack(
+        generate(seed=11, issues=120),
+        workers=1,
+        settings={"rollup": {"flush_interval_seconds": 1}},
+    )
     report = stack.service.engine.sync()
     assert not report.errors, report.errors
     yield stack
@@ -68,6 +73,40 @@ def test_shotgrid_edit_reaches_jira_through_webhooks(stack: Stack) -> None:
     wait_for(
         lambda: stack.box.jira.issue(key)["fields"].get("customfield_10033") == "Pending Review"
     )
+
+
+def test_shotgrid_edit_reaches_the_consolidated_sheet(stack: Stack) -> None:
+    production = stack.production
+    assets = {a.id: a.code for a in production.assets}
+    steps = {s.id: s.name for s in production.steps}
+    tasks = {t.id: t for t in production.sg_tasks}
+    for _, task_id in linked_pairs(production, sg_status="ip"):
+        task = tasks[task_id]
+        if task.entity_type == "Asset" and not any(
+            t.entity_id == task.entity_id and t.step_id == task.step_id and t.id != task.id
+            for t in production.sg_tasks
+        ):
+            break
+    else:
+        raise LookupError("no asset task that is alone in its step")
+    asset, step = assets[task.entity_id], steps[task.step_id]
+    stack.box.shotgrid.edit_as(
+        production.people[1].email, "Task", task.id, {"sg_status_list": "apr"}
+    )
+    tab = f"{stack.settings.rollup.tab_prefix}Pipeline"
+
+    def cell() -> str | None:
+        try:
+            rows = stack.box.sheets.values(production.spreadsheet_id, f"'{tab}'")
+        except SheetsApiError:  # the tab is not written yet
+            return None
+        header = next((r for r in rows if "Asset" in r and step in r), None)
+        row = next((r for r in rows if r and r[0] == asset), None)
+        if header is None or row is None or len(row) <= header.index(step):
+            return None
+        return str(row[header.index(step)])
+
+    wait_for(lambda: cell() == "approved", timeout=30)
 
 
 def test_jira_edit_reaches_shotgrid(stack: Stack) -> None:
