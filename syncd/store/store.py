@@ -362,25 +362,8 @@ class Tx:
         run_id: str | None,
     ) -> None:
         """Append changes to the record's history."""
-        if not changes:
-            return
-        self.conn.execute(
-            t.audit.insert(),
-            [
-                {
-                    "record_id": record_id,
-                    "field": c.field,
-                    "old": c.old,
-                    "new": c.new,
-                    "origin": c.origin,
-                    "reason": c.reason,
-                    "at": c.at,
-                    "recorded_at": self.now,
-                    "mapping_version": mapping_version,
-                    "run_id": run_id,
-                }
-                for c in changes
-            ],
+        self.insert_audit(
+            self.audit_rows(record_id, changes, mapping_version=mapping_version, run_id=run_id)
         )
 
     def open_conflict(self, record_id: str, field: str, conflict: Conflict) -> None:
