@@ -12,7 +12,7 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -59,9 +59,11 @@ class SyncReport:
     pushed: int = 0
     push_rejected: int = 0
     errors: list[str] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)  # records whose writes were queued
 
     def add(self, other: SyncReport) -> None:
         """Add another report's counts to this one."""
+        self.touched |= other.touched
         for name in (
             "pulled",
             "skipped",
@@ -139,7 +141,17 @@ class Engine:
                 report.add(future.result())
         if push:
             for name in self.connectors:
-                report.add(self.push_pending(name))
+                report.add(self.drain(name))
+        return report
+
+    def drain(self, connector_name: str, *, rounds: int = 1000) -> SyncReport:
+        """Push until the connector's outbox has nothing due (retries wait for their time)."""
+        report = SyncReport()
+        for _ in range(rounds):
+            step = self.push_pending(connector_name)
+            report.add(step)
+            if not step.pushed and not step.push_rejected:
+                break
         return report
 
     def pull_connector(
@@ -248,14 +260,20 @@ class Engine:
 
     # -- pushing ---------------------------------------------------------------------------
 
-    def push_pending(self, connector_name: str, *, limit: int = 500) -> SyncReport:
-        """Write what the outbox holds for one connector; retries are scheduled, not slept."""
+    def push_pending(
+        self, connector_name: str, *, limit: int = 500, records: Collection[str] | None = None
+    ) -> SyncReport:
+        """Write what the outbox holds for one connector; retries are scheduled, not slept.
+
+        With `records`, only those records' writes: what a webhook just changed goes out
+        ahead of a backlog (e.g. the first sync's write-backs).
+        """
         report = SyncReport()
         connector = self.connectors.get(connector_name)
         if self.dry_run or connector is None or Capability.PUSH not in connector.capabilities:
             return report
         with self.store.transaction() as tx:
-            rows = tx.due_pushes(connector_name, limit)
+            rows = tx.due_pushes(connector_name, limit, records=records)
             people = tx.people(connector_name)
         by_entity = defaultdict(list)
         for row in rows:
@@ -549,6 +567,8 @@ class _BatchIngest:
                 source_times[row.id] = p.updated_at
             if not outcome.empty:
                 dirty_records[row.record_id] = view
+            if outcome.pushes or derived.pushes:
+                self.report.touched.add(row.record_id)
             self.report.changed_fields += len(outcome.changes)
             self.report.conflicts_opened += len(outcome.opened)
         tx.insert_audit(audit)

@@ -34,6 +34,10 @@ from syncd.store.store import Tx
 
 log = logging.getLogger(__name__)
 
+# Backlog writes per connector per round: small, so a round stays short and the next
+# webhook's writes are not kept waiting behind a large backlog (the first sync's).
+BACKLOG_SLICE = 100
+
 JobObserver = Callable[[str, float, SyncReport | None], None]  # kind, seconds, report
 
 
@@ -56,6 +60,7 @@ class Worker:
         self.engine, self.queue, self.name = engine, queue, name
         self.rollups, self.metrics = rollups, metrics
         self._changed = False
+        self._touched: set[str] = set()
         self.lease, self.batch, self._observe = lease, batch, observe
         # Set by the webhook API after it stores a delivery, so work starts at once.
         self.wake = wake or threading.Event()
@@ -74,13 +79,18 @@ class Worker:
                     self._run(job.kind, [job], partial(self._other, job))
             for (connector, entity), group in refresh.items():
                 self._run("refresh", group, partial(self._refresh, connector, entity, group))
-            # A change from one tool is written to the others: drain every outbox now.
+            # A change from one tool is written to the others now: first the records this
+            # round changed (ahead of any backlog), then a bounded slice of the backlog.
             for name in self.engine.connectors:
-                pushed = self.engine.push_pending(name).pushed
+                pushed = 0
+                if self._touched:
+                    pushed += self.engine.push_pending(name, records=self._touched).pushed
+                pushed += self.engine.push_pending(name, limit=BACKLOG_SLICE).pushed
                 self._changed |= bool(pushed)
                 if self.metrics is not None and pushed:
                     self.metrics.pushed.labels(name).inc(pushed)
             self._observe_delivery_latency(jobs)
+        self._touched = set()
         if self._changed and self.rollups is not None:
             # One recompute per interval however many changes: coalesced and delayed.
             with self.engine.store.transaction() as tx:
@@ -113,6 +123,7 @@ class Worker:
         try:
             report = work()
             self._changed |= bool(report.changed_fields or report.created)
+            self._touched |= report.touched
         except ConnectorError as exc:
             # Bad credentials will not heal by themselves: retry rarely; the rest soon.
             delay = timedelta(minutes=5) if isinstance(exc, AuthError) else _backoff(jobs[0])
@@ -179,6 +190,16 @@ class Worker:
             self.queue.complete(tx, [job])
         return report
 
+    def _drain_slice(self) -> bool:
+        """Push a slice of every connector's backlog; True if anything went out."""
+        pushed = 0
+        for name in self.engine.connectors:
+            try:
+                pushed += self.engine.push_pending(name, limit=BACKLOG_SLICE).pushed
+            except Exception:  # the loop boundary: a store or tool outage waits for next time
+                log.exception("pushing the backlog of %s failed", name)
+        return pushed > 0
+
     def run(self, stop: threading.Event, *, idle: float = 0.5) -> None:
         """Work until `stop` is set; sleeps (or waits to be woken) when there is nothing."""
         while not stop.is_set():
@@ -188,6 +209,10 @@ class Worker:
                 log.exception("worker %s: round failed", self.name)
                 taken = 0
             if not taken:
+                # Nothing new: use the quiet time on the backlog (e.g. the first sync's
+                # write-backs, or writes waiting for a retry).
+                if self._drain_slice():
+                    continue
                 self.wake.wait(idle)
                 self.wake.clear()
 

@@ -12,7 +12,6 @@ import json
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -87,6 +86,7 @@ class WebhookSender:
         self._resume.set()
         self._lock = threading.Lock()
         self._pending = 0
+        self._closing = threading.Event()
         self._thread: threading.Thread | None = None
 
     def send(self, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> None:
@@ -123,7 +123,7 @@ class WebhookSender:
         with httpx.Client() as client:
             while True:
                 delivery = self._queue.get()
-                if delivery is None:
+                if delivery is None or self._closing.is_set():
                     return
                 self._resume.wait()
                 try:
@@ -138,6 +138,8 @@ class WebhookSender:
         config = self.config
         delay = config.backoff_seconds
         while delivery.attempts < config.max_attempts and config.url:
+            if self._closing.is_set():
+                return  # closed: queued and retrying deliveries are abandoned
             delivery.attempts += 1
             headers = dict(delivery.headers)
             if delivery.attempts > 1:
@@ -160,7 +162,8 @@ class WebhookSender:
             if not retry:
                 break
             self.stats.retried += 1
-            time.sleep(delay)
+            if self._closing.wait(delay):
+                return
             delay *= 2
         self._record(delivery, ok=False)
 
@@ -192,6 +195,7 @@ class WebhookSender:
 
     def close(self) -> None:
         """Stop the background thread (queued deliveries are abandoned)."""
+        self._closing.set()
         self._resume.set()
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(None)

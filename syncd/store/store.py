@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -624,8 +624,11 @@ class Tx:
         ).first()
         return _outbox(row) if row else None
 
-    def due_pushes(self, connector: str, limit: int = 500) -> list[OutboxRow]:
-        """Pending writes for a connector whose time has come, oldest first."""
+    def due_pushes(
+        self, connector: str, limit: int = 500, *, records: Collection[str] | None = None
+    ) -> list[OutboxRow]:
+        """Pending writes for a connector whose time has come, oldest first (only for
+        `records` when given)."""
         query = (
             sa.select(t.outbox)
             .where(
@@ -636,6 +639,10 @@ class Tx:
             .order_by(t.outbox.c.id)
             .limit(limit)
         )
+        if records is not None:
+            if not records:
+                return []
+            query = query.where(t.outbox.c.record_id.in_(sorted(records)[:1000]))
         return [_outbox(row) for row in self.conn.execute(query)]
 
     def complete_push(self, outbox_id: int, written: Mapping[str, JsonValue]) -> None:
