@@ -81,13 +81,15 @@ Progress = Callable[[str, str, int], None]  # connector, entity, records pulled 
 OnCommit = Callable[[Tx], None]
 
 
-def _content_hash(pulled: Pulled) -> str:
-    payload = {
-        "v": pulled.values,
-        "i": [[i.field, str(i.value), i.reason] for i in pulled.issues],
-        "l": sorted([ln.connector, ln.entity, ln.external_id] for ln in pulled.links),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _raw_hash(basis: str, data: Mapping[str, Any]) -> str:
+    """What a source record said, under a mapping and people directory (row position aside:
+    a sheet row moving changes nothing)."""
+    content = {k: v for k, v in data.items() if k != "_row"}
+    return _digest([basis, content])
 
 
 class Engine:
@@ -488,7 +490,11 @@ class _BatchIngest:
         tx, mapping = self.tx, self.mapping
         tx.serialize_writers()
         people = tx.people(self.connector)
-        pulled: list[Pulled] = []
+        # A source record whose raw content, mapping and people directory are all as last
+        # time cannot change anything: it is skipped before it is even translated (overlap
+        # re-reads, a whole tab re-read for a one-cell edit).
+        basis = f"{self.engine.mappings.version}:{_digest(sorted(people.items()))}"
+        candidates: list[tuple[SourceRecord, str, str]] = []
         deleted: list[str] = []
         for record in records:
             self.report.pulled += 1
@@ -500,32 +506,36 @@ class _BatchIngest:
             if problem:
                 # The connector could read the row but not use it (no key, a duplicate key):
                 # report it with its place; the other rows go on.
-                row = record.data.get("_row")
-                tx.add_source_error(
-                    self.connector,
-                    self.entity,
-                    record.external_id,
-                    str(problem),
-                    location=f"{self.entity} row {row}" if row is not None else None,
-                )
+                self._source_error(record, str(problem))
+                continue
+            try:
+                external_id = mapping.external_id(record.data)
+            except ValueError as exc:
+                self._source_error(record, str(exc))
+                continue
+            candidates.append((record, external_id, _raw_hash(basis, record.data)))
+        keys: set[LinkKey] = {(self.connector, self.entity, ext) for _, ext, _ in candidates}
+        keys |= {(self.connector, self.entity, ext) for ext in deleted}
+        links = tx.find_links(keys)
+        pulled: list[tuple[Pulled, str]] = []
+        for record, external_id, raw_hash in candidates:
+            link = links.get((self.connector, self.entity, external_id))
+            if (
+                link is not None
+                and not (link.placeholder or link.deleted)
+                and (link.content_hash == raw_hash)
+            ):
+                self.report.skipped += 1
                 continue
             try:
                 translated = mapping.pull(record.data, people)
-                pulled.append(translated)
-                self.source_data[translated.external_id] = record.data
             except ValueError as exc:
-                row = record.data.get("_row")
-                tx.add_source_error(
-                    self.connector,
-                    self.entity,
-                    record.external_id,
-                    str(exc),
-                    location=f"{self.entity} row {row}" if row is not None else None,
-                )
-        keys: set[LinkKey] = {(self.connector, self.entity, p.external_id) for p in pulled}
-        keys |= {(ln.connector, ln.entity, ln.external_id) for p in pulled for ln in p.links}
-        keys |= {(self.connector, self.entity, ext) for ext in deleted}
-        links = tx.find_links(keys)
+                self._source_error(record, str(exc))
+                continue
+            pulled.append((translated, raw_hash))
+            self.source_data[translated.external_id] = record.data
+        refs = {(ln.connector, ln.entity, ln.external_id) for p, _ in pulled for ln in p.links}
+        links.update(tx.find_links(refs - set(links)))
         self._mark_deleted(links, deleted)
         work = self._attach(pulled, links)
         if not work:
@@ -577,6 +587,16 @@ class _BatchIngest:
         tx.save_link_data({by_key[key].id: self.source_data[p.external_id] for p, key, _ in work})
         return self.report
 
+    def _source_error(self, record: SourceRecord, message: str) -> None:
+        row = record.data.get("_row")
+        self.tx.add_source_error(
+            self.connector,
+            self.entity,
+            record.external_id,
+            message,
+            location=f"{self.entity} row {row}" if row is not None else None,
+        )
+
     def _mark_deleted(self, links: dict[LinkKey, LinkRow], deleted: Sequence[str]) -> None:
         gone = [links[k] for k in ((self.connector, self.entity, e) for e in deleted) if k in links]
         for row in gone:
@@ -584,7 +604,7 @@ class _BatchIngest:
         self.tx.save_links(gone, {})
 
     def _attach(
-        self, pulled: Sequence[Pulled], links: dict[LinkKey, LinkRow]
+        self, pulled: Sequence[tuple[Pulled, str]], links: dict[LinkKey, LinkRow]
     ) -> list[tuple[Pulled, LinkKey, str]]:
         """Find or create each source record's link and record; join records links say are one.
 
@@ -607,13 +627,9 @@ class _BatchIngest:
             staged_records.clear()
             staged_links.clear()
 
-        for p in pulled:
+        for p, content_hash in pulled:
             key = (self.connector, self.entity, p.external_id)
-            content_hash = _content_hash(p)
             link = links.get(key)
-            if link is not None and not link.placeholder and link.content_hash == content_hash:
-                self.report.skipped += 1  # same content as last time: nothing can change
-                continue
             if link is None and key not in staged_links:
                 target = next((r for r in map(record_of, _ref_keys(p)) if r), None)
                 if target is None:
