@@ -96,6 +96,16 @@ def _meta_from_json(raw: Mapping[str, Any]) -> dict[str, FieldMeta]:
     }
 
 
+def _by_source(keys: Iterable[LinkKey]) -> Iterator[tuple[str, str, Sequence[str]]]:
+    """(connector, entity, external ids) groups of keys, at most 500 ids a query."""
+    by_source: dict[tuple[str, str], list[str]] = {}
+    for connector, entity, external_id in set(keys):
+        by_source.setdefault((connector, entity), []).append(external_id)
+    for (connector, entity), ids in by_source.items():
+        for chunk in _chunks(sorted(ids)):
+            yield connector, entity, chunk
+
+
 def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -121,19 +131,15 @@ class Tx:
     def find_links(self, keys: Iterable[LinkKey]) -> dict[LinkKey, LinkRow]:
         """The stored links for these (connector, entity, external_id) keys."""
         found: dict[LinkKey, LinkRow] = {}
-        by_source: dict[tuple[str, str], list[str]] = {}
-        for connector, entity, external_id in set(keys):
-            by_source.setdefault((connector, entity), []).append(external_id)
-        for (connector, entity), ids in by_source.items():
-            for chunk in _chunks(sorted(ids)):
-                query = sa.select(t.links).where(
-                    t.links.c.connector == connector,
-                    t.links.c.entity == entity,
-                    t.links.c.external_id.in_(chunk),
-                )
-                for row in self.conn.execute(query):
-                    link = _link(row)
-                    found[link.key] = link
+        for connector, entity, chunk in _by_source(keys):
+            query = sa.select(t.links).where(
+                t.links.c.connector == connector,
+                t.links.c.entity == entity,
+                t.links.c.external_id.in_(chunk),
+            )
+            for row in self.conn.execute(query):
+                link = _link(row)
+                found[link.key] = link
         return found
 
     def links_of(self, record_ids: Iterable[str]) -> dict[str, list[LinkRow]]:
@@ -550,19 +556,15 @@ class Tx:
     def pending_pushes(self, keys: Iterable[LinkKey]) -> dict[LinkKey, OutboxRow]:
         """The pending writes for these source records (one query per source)."""
         found: dict[LinkKey, OutboxRow] = {}
-        by_source: dict[tuple[str, str], list[str]] = {}
-        for connector, entity, external_id in set(keys):
-            by_source.setdefault((connector, entity), []).append(external_id)
-        for (connector, entity), ids in by_source.items():
-            for chunk in _chunks(sorted(ids)):
-                query = sa.select(t.outbox).where(
-                    t.outbox.c.connector == connector,
-                    t.outbox.c.entity == entity,
-                    t.outbox.c.status == "pending",
-                    t.outbox.c.external_id.in_(chunk),
-                )
-                for row in self.conn.execute(query):
-                    found[(row.connector, row.entity, row.external_id)] = _outbox(row)
+        for connector, entity, chunk in _by_source(keys):
+            query = sa.select(t.outbox).where(
+                t.outbox.c.connector == connector,
+                t.outbox.c.entity == entity,
+                t.outbox.c.status == "pending",
+                t.outbox.c.external_id.in_(chunk),
+            )
+            for row in self.conn.execute(query):
+                found[(row.connector, row.entity, row.external_id)] = _outbox(row)
         return found
 
     def apply_outbox(
