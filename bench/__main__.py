@@ -8,6 +8,7 @@ See docs/performance.md for what each scenario measures and the latest figures.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import traceback
@@ -69,6 +70,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--backends", default="sqlite,postgres", help="ingest stores")
     p.add_argument("--profile", type=Path, help="save cProfile data of syncd into this folder")
     p.add_argument("--out", type=Path, help="JSON file (default bench/results/<time>.json)")
+    p.add_argument(
+        "--into",
+        type=Path,
+        help="an earlier results file: run the chosen scenario again and replace its section"
+        " there (the other sections, e.g. the initial sync a baseline is compared with, stay)",
+    )
     p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in seconds")
     args = p.parse_args(argv)
     defaults = {
@@ -88,6 +95,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, QUICK[name] if args.quick else value)
+    if args.into is not None:
+        args.out = args.into
     if args.out is None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         args.out = Path("bench/results") / f"{stamp}{'-quick' if args.quick else ''}.json"
@@ -106,20 +115,31 @@ def run(args: argparse.Namespace, out: Console) -> Json:
         err.log(message)
 
     chosen = set(SCENARIOS[1:]) if args.scenario == "all" else {args.scenario}
-    results: Json = {
-        "machine": machine(),
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-    }
+    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    if args.into is not None:
+        results: Json = json.loads(args.into.read_text())
+        results.setdefault("reruns", []).append(
+            {"scenarios": sorted(chosen), "machine": machine(), "settings": settings}
+        )
+        for name in chosen:
+            results.get("errors", {}).pop(name, None)
+    else:
+        results = {"machine": machine(), "settings": settings}
     started = time.perf_counter()
     steps: list[tuple[str, Callable[[], None]]] = [
         ("initial", lambda: _initial(args, results, out, log)),
-        ("baseline", lambda: _baseline(args, results, out, log, "initial" in chosen)),
+        ("baseline", lambda: _baseline(args, results, out, log)),
         ("incremental", lambda: _incremental(args, results, out, log)),
         ("ingest", lambda: _ingest(args, results, out, log)),
     ]
     for name, step in steps:
         if name not in chosen:
             continue
+        # The code can change under a long run (other people commit): say what each ran on.
+        results.setdefault("code_by_scenario", {})[name] = {
+            "started": datetime.now(UTC).isoformat(timespec="seconds"),
+            **code_version(),
+        }
         try:
             step()
         except Exception:  # the scenario boundary: record it, run the others
@@ -127,9 +147,12 @@ def run(args: argparse.Namespace, out: Console) -> Json:
             err.print(f"[red]{name} failed:[/red]\n{traceback.format_exc()}")
         write_json(args.out, results)
     results["goals"] = goals.check(results)
-    results["seconds"] = time.perf_counter() - started
-    results["machine"]["load_at_end"] = list(load_average())
-    results["machine"]["code_at_end"] = code_version()
+    end = {"load_at_end": list(load_average()), "code_at_end": code_version()}
+    if args.into is not None:
+        results["reruns"][-1].update(end, seconds=time.perf_counter() - started)
+    else:
+        results["machine"].update(end)
+        results["seconds"] = time.perf_counter() - started
     goals.render(results["goals"], out, quick=args.quick)
     return results
 
@@ -153,27 +176,32 @@ def _initial(args: argparse.Namespace, results: Json, out: Console, log: Log) ->
     initial.render_floor(runs, out)
 
 
-def _baseline(
-    args: argparse.Namespace, results: Json, out: Console, log: Log, with_initial: bool
-) -> None:
-    measured = [
-        baseline.run_size(
-            size,
-            latency_ms=args.latency_ms,
-            jitter_ms=args.jitter_ms,
-            invoices=args.invoices,
-            log=log,
-        )
-        for size in sorted(_ints(args.baseline_sizes))
-    ]
+def _baseline(args: argparse.Namespace, results: Json, out: Console, log: Log) -> None:
+    measured, failed = [], {}
+    for size in sorted(_ints(args.baseline_sizes)):
+        try:
+            measured.append(
+                baseline.run_size(
+                    size,
+                    latency_ms=args.latency_ms,
+                    jitter_ms=args.jitter_ms,
+                    invoices=args.invoices,
+                    log=log,
+                )
+            )
+        except Exception as exc:  # keep the sizes that worked
+            failed[size] = str(exc)[-3000:]
+            log(f"naive baseline, {size:,} issues: failed: {str(exc)[-500:]}")
     rows = list(measured)
     done = {m["issues"] for m in measured}
-    for size in _ints(args.sizes) if with_initial else []:
+    for size in [r["issues"] for r in results.get("initial") or []]:
         if size not in done and len(measured) >= 2:
             rows.append(baseline.extrapolate(measured, size))
     comparison = baseline.compare(results.get("initial") or [], rows)
-    results["baseline"] = {"runs": rows, "comparison": comparison}
+    results["baseline"] = {"runs": rows, "comparison": comparison, "failed": failed}
     baseline.render(rows, comparison, out)
+    if failed:
+        raise RuntimeError(f"the naive baseline failed at {sorted(failed)}")
 
 
 def _incremental(args: argparse.Namespace, results: Json, out: Console, log: Log) -> None:
@@ -214,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     results = run(args, out)
     write_json(args.out, results)
-    out.print(f"wrote {args.out} ({results['seconds']:.0f} s)")
+    out.print(f"wrote {args.out}")
     return 1 if results.get("errors") else 0
 
 

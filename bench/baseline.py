@@ -91,8 +91,27 @@ class NaiveSync:
     # -- ShotGrid -------------------------------------------------------------------------
     def read_shotgrid(self) -> dict[int, dict[str, Any]]:
         """Every Task, Asset and Shot: listed page by page, then each one read."""
+        self.sg = httpx.Client(base_url=self.tables["shotgrid"]["base_url"], timeout=30)
+        self._sg_sign_in()
+        tasks: dict[int, dict[str, Any]] = {}
+        for entity in ("Task", "Asset", "Shot"):
+            page = 1
+            while True:
+                listed = self._sg("GET", f"/api/v1/entity/{entity}", params={"page[number]": page})
+                rows = listed["data"]
+                if not rows:
+                    break
+                for row in rows:
+                    path = f"/api/v1/entity/{entity}/{row['id']}"
+                    one = self._sg("GET", path, params={"fields": "*"})
+                    self.records_read += 1
+                    if entity == "Task":
+                        tasks[int(row["id"])] = one["data"]
+                page += 1
+        return tasks
+
+    def _sg_sign_in(self) -> None:
         t = self.tables["shotgrid"]
-        self.sg = httpx.Client(base_url=t["base_url"], timeout=30)
         token = self.sg.post(
             "/api/v1/auth/access_token",
             data={
@@ -103,25 +122,16 @@ class NaiveSync:
         )
         token.raise_for_status()
         self.sg.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-        tasks: dict[int, dict[str, Any]] = {}
-        for entity in ("Task", "Asset", "Shot"):
-            page = 1
-            while True:
-                listed = self.sg.get(f"/api/v1/entity/{entity}", params={"page[number]": page})
-                listed.raise_for_status()
-                rows = listed.json()["data"]
-                if not rows:
-                    break
-                for row in rows:
-                    one = self.sg.get(
-                        f"/api/v1/entity/{entity}/{row['id']}", params={"fields": "*"}
-                    )
-                    one.raise_for_status()
-                    self.records_read += 1
-                    if entity == "Task":
-                        tasks[int(row["id"])] = one.json()["data"]
-                page += 1
-        return tasks
+
+    def _sg(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One call. The access token lasts 10 minutes: sign in again on a 401 (the fix the
+        script's author makes after its first long run dies)."""
+        response = self.sg.request(method, path, **kwargs)
+        if response.status_code == 401:
+            self._sg_sign_in()
+            response = self.sg.request(method, path, **kwargs)
+        response.raise_for_status()
+        return response.json()
 
     # -- Sheets ---------------------------------------------------------------------------
     def read_sheets(self) -> None:
@@ -188,8 +198,7 @@ class NaiveSync:
                     self._sg_put(task_id, {"content": fields.summary})
 
     def _sg_put(self, task_id: int, values: dict[str, Any]) -> None:
-        done = self.sg.put(f"/api/v1/entity/Task/{task_id}", json=values)
-        done.raise_for_status()
+        self._sg("PUT", f"/api/v1/entity/Task/{task_id}", json=values)
         self.field_writes += 1
 
 
