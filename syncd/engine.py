@@ -39,7 +39,7 @@ from syncd.reconcile import (
     resolve,
 )
 from syncd.store import tables as t
-from syncd.store.store import LinkRow, OutboxRow, Store, Tx
+from syncd.store.store import LinkRow, OutboxRow, OutboxStage, Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -394,7 +394,9 @@ class Engine:
             tx.add_audit(
                 record_id, outcome.changes, mapping_version=self.mappings.version, run_id=None
             )
-            _store_outcome(tx, record_id, outcome, tx.pending_pushes(v.key for v in views))
+            outbox = OutboxStage(tx, tx.pending_pushes(v.key for v in views))
+            _store_outcome(tx, record_id, outcome, outbox)
+            outbox.flush()
             apply_outcome(record, views, outcome)
             tx.save_records({record_id: record})
 
@@ -546,6 +548,7 @@ class _BatchIngest:
         rows = tx.links_of(record_ids)
         by_key = {row.key: row for rs in rows.values() for row in rs}
         pending = tx.pending_pushes(by_key) if len(self.new_records) < len(record_ids) else {}
+        outbox = OutboxStage(tx, pending)
         audit: list[dict[str, Any]] = []
         dirty_records: dict[str, RecordView] = {}
         source_times = {}
@@ -562,14 +565,14 @@ class _BatchIngest:
             audit += tx.audit_rows(
                 row.record_id, outcome.changes, mapping_version=version, run_id=self.run_id
             )
-            _store_outcome(tx, row.record_id, outcome, pending)
+            _store_outcome(tx, row.record_id, outcome, outbox)
             apply_outcome(view, link_views, outcome)
             derived = derive(view, link_views, tx.now)
             if not derived.empty:
                 audit += tx.audit_rows(
                     row.record_id, derived.changes, mapping_version=version, run_id=self.run_id
                 )
-                _store_outcome(tx, row.record_id, derived, pending)
+                _store_outcome(tx, row.record_id, derived, outbox)
                 apply_outcome(view, link_views, derived)
                 dirty_records[row.record_id] = view
             row.content_hash = content_hash
@@ -581,10 +584,14 @@ class _BatchIngest:
                 self.report.touched.add(row.record_id)
             self.report.changed_fields += len(outcome.changes)
             self.report.conflicts_opened += len(outcome.opened)
+        outbox.flush()
         tx.insert_audit(audit)
         tx.save_records(dirty_records)
-        tx.save_links([by_key[key] for _, key, _ in work], source_times)
-        tx.save_link_data({by_key[key].id: self.source_data[p.external_id] for p, key, _ in work})
+        tx.save_links(
+            [by_key[key] for _, key, _ in work],
+            source_times,
+            {by_key[key].id: self.source_data[p.external_id] for p, key, _ in work},
+        )
         return self.report
 
     def _source_error(self, record: SourceRecord, message: str) -> None:
@@ -673,9 +680,7 @@ def _ref_keys(p: Pulled) -> list[LinkKey]:
     return [(ln.connector, ln.entity, ln.external_id) for ln in p.links]
 
 
-def _store_outcome(
-    tx: Tx, record_id: str, outcome: Outcome, pending: dict[LinkKey, OutboxRow]
-) -> None:
+def _store_outcome(tx: Tx, record_id: str, outcome: Outcome, outbox: OutboxStage) -> None:
     """Conflicts and pending writes of an outcome (the audit rows are the caller's)."""
     for name, conflict in outcome.opened.items():
         tx.open_conflict(record_id, name, conflict)
@@ -686,4 +691,4 @@ def _store_outcome(
             (c.origin for c in outcome.changes if c.field == name), "agreement"
         )
         tx.close_conflict(record_id, name, value, by)
-    tx.apply_outbox(record_id, outcome.pushes, outcome.cancels, pending)
+    outbox.apply(record_id, outcome.pushes, outcome.cancels)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from syncd.model import JsonValue, RecordKind
 from syncd.reconcile import Change, Conflict, FieldMeta, LinkKey, RecordView
 from syncd.store import tables as t
+from syncd.store.bulk import execute_many
 from syncd.store.migrate import upgrade
 
 Clock = Callable[[], datetime]
@@ -111,6 +112,59 @@ def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+# Page-sized writes (`execute_many`): every value a parameter, so each compiles once.
+_INSERT_RECORDS = t.records.insert()
+_INSERT_LINKS = t.links.insert()
+_INSERT_AUDIT = t.audit.insert()
+_INSERT_OUTBOX = t.outbox.insert()
+_SAVE_RECORDS = (
+    t.records.update()
+    .where(t.records.c.id == sa.bindparam("rid"))
+    .values(
+        fields=sa.bindparam("fields"),
+        meta=sa.bindparam("meta"),
+        flags=sa.bindparam("flags"),
+        updated_at=sa.bindparam("now"),
+    )
+)
+_SAVE_LINKS = (
+    t.links.update()
+    .where(t.links.c.id == sa.bindparam("lid"))
+    .values(
+        bases=sa.bindparam("bases"),
+        placeholder=sa.bindparam("ph"),
+        deleted=sa.bindparam("del"),
+        content_hash=sa.bindparam("hash"),
+        record_id=sa.bindparam("rec"),
+        seen_at=sa.bindparam("seen"),
+        source_updated_at=sa.bindparam("src"),
+    )
+)
+_SAVE_LINKS_WITH_DATA = (
+    t.links.update()
+    .where(t.links.c.id == sa.bindparam("lid"))
+    .values(
+        bases=sa.bindparam("bases"),
+        placeholder=sa.bindparam("ph"),
+        deleted=sa.bindparam("del"),
+        content_hash=sa.bindparam("hash"),
+        record_id=sa.bindparam("rec"),
+        seen_at=sa.bindparam("seen"),
+        source_updated_at=sa.bindparam("src"),
+        data=sa.bindparam("data"),
+    )
+)
+_SAVE_OUTBOX = (
+    t.outbox.update()
+    .where(t.outbox.c.id == sa.bindparam("oid"))
+    .values(
+        fields=sa.bindparam("fields"),
+        status=sa.bindparam("status"),
+        updated_at=sa.bindparam("now"),
+    )
+)
+
+
 class Tx:
     """One transaction on the store."""
 
@@ -188,29 +242,30 @@ class Tx:
 
     def insert_records(self, rows: Sequence[tuple[str, RecordKind]]) -> None:
         """New, empty records with ids chosen by the caller (one statement for a page)."""
-        if rows:
-            self.conn.execute(
-                t.records.insert(),
-                [
-                    {
-                        "id": rid,
-                        "kind": kind.value,
-                        "fields": {},
-                        "meta": {},
-                        "flags": {},
-                        "created_at": self.now,
-                        "updated_at": self.now,
-                    }
-                    for rid, kind in rows
-                ],
-            )
+        execute_many(
+            self.conn,
+            _INSERT_RECORDS,
+            [
+                {
+                    "id": rid,
+                    "kind": kind.value,
+                    "fields": {},
+                    "meta": {},
+                    "flags": {},
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
+                for rid, kind in rows
+            ],
+        )
 
     def insert_links(self, rows: Sequence[tuple[LinkKey, str, bool]]) -> dict[LinkKey, LinkRow]:
         """New links (key, record id, placeholder), in one statement; returns them stored."""
         if not rows:
             return {}
-        self.conn.execute(
-            t.links.insert(),
+        execute_many(
+            self.conn,
+            _INSERT_LINKS,
             [
                 {
                     "connector": c,
@@ -229,22 +284,17 @@ class Tx:
 
     def save_records(self, views: Mapping[str, RecordView]) -> None:
         """Write records' fields, meta and flags."""
-        if not views:
-            return
-        statement = (
-            t.records.update()
-            .where(t.records.c.id == sa.bindparam("rid"))
-            .values(
-                fields=sa.bindparam("fields"),
-                meta=sa.bindparam("meta"),
-                flags=sa.bindparam("flags"),
-                updated_at=self.now,
-            )
-        )
-        self.conn.execute(
-            statement,
+        execute_many(
+            self.conn,
+            _SAVE_RECORDS,
             [
-                {"rid": rid, "fields": v.fields, "meta": _meta_to_json(v.meta), "flags": v.flags}
+                {
+                    "rid": rid,
+                    "fields": v.fields,
+                    "meta": _meta_to_json(v.meta),
+                    "flags": v.flags,
+                    "now": self.now,
+                }
                 for rid, v in views.items()
             ],
         )
@@ -269,51 +319,33 @@ class Tx:
             link_id, connector, entity, external_id, record_id, {}, placeholder, False, None
         )
 
-    def save_links(self, rows: Iterable[LinkRow], source_times: Mapping[int, datetime]) -> None:
-        """Write links' bases, flags and content hashes."""
-        rows = list(rows)
-        if not rows:
+    def save_links(
+        self,
+        rows: Iterable[LinkRow],
+        source_times: Mapping[int, datetime],
+        data: Mapping[int, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Write links' bases, flags and content hashes (and the source records as last
+        read, by link id, when `data` gives them: then for every row)."""
+        values: list[dict[str, Any]] = [
+            {
+                "lid": r.id,
+                "bases": r.bases,
+                "ph": r.placeholder,
+                "del": r.deleted,
+                "hash": r.content_hash,
+                "rec": r.record_id,
+                "seen": None if r.placeholder else self.now,
+                "src": source_times.get(r.id),
+            }
+            for r in rows
+        ]
+        if data is None:
+            execute_many(self.conn, _SAVE_LINKS, values)
             return
-        statement = (
-            t.links.update()
-            .where(t.links.c.id == sa.bindparam("lid"))
-            .values(
-                bases=sa.bindparam("bases"),
-                placeholder=sa.bindparam("ph"),
-                deleted=sa.bindparam("del"),
-                content_hash=sa.bindparam("hash"),
-                record_id=sa.bindparam("rec"),
-                seen_at=sa.bindparam("seen"),
-                source_updated_at=sa.bindparam("src"),
-            )
-        )
-        self.conn.execute(
-            statement,
-            [
-                {
-                    "lid": r.id,
-                    "bases": r.bases,
-                    "ph": r.placeholder,
-                    "del": r.deleted,
-                    "hash": r.content_hash,
-                    "rec": r.record_id,
-                    "seen": None if r.placeholder else self.now,
-                    "src": source_times.get(r.id),
-                }
-                for r in rows
-            ],
-        )
-
-    def save_link_data(self, data: Mapping[int, Mapping[str, Any]]) -> None:
-        """Keep the source records as last read, by link id."""
-        if not data:
-            return
-        statement = (
-            t.links.update()
-            .where(t.links.c.id == sa.bindparam("lid"))
-            .values(data=sa.bindparam("data"))
-        )
-        self.conn.execute(statement, [{"lid": k, "data": dict(v)} for k, v in data.items()])
+        for row in values:
+            row["data"] = dict(data[row["lid"]])
+        execute_many(self.conn, _SAVE_LINKS_WITH_DATA, values)
 
     def link_data(self, record_id: str) -> dict[LinkKey, dict[str, Any]]:
         """The source records behind a record, as last read."""
@@ -356,8 +388,7 @@ class Tx:
 
     def insert_audit(self, rows: Sequence[dict[str, Any]]) -> None:
         """Append audit rows (one statement)."""
-        if rows:
-            self.conn.execute(t.audit.insert(), list(rows))
+        execute_many(self.conn, _INSERT_AUDIT, rows)
 
     def add_audit(
         self,
@@ -567,53 +598,6 @@ class Tx:
                 found[(row.connector, row.entity, row.external_id)] = _outbox(row)
         return found
 
-    def apply_outbox(
-        self,
-        record_id: str,
-        pushes: Mapping[LinkKey, Mapping[str, JsonValue]],
-        cancels: Mapping[LinkKey, Iterable[str]],
-        pending: dict[LinkKey, OutboxRow],
-    ) -> None:
-        """Cancel then add pending writes, using (and updating) prefetched `pending` rows."""
-        for key, names in cancels.items():
-            row = pending.get(key)
-            dropped = set(names)
-            if row is None or not dropped & set(row.fields):
-                continue
-            row.fields = {k: v for k, v in row.fields.items() if k not in dropped}
-            self._set_pending_fields(row.id, row.fields)
-            if not row.fields:
-                del pending[key]
-        for key, fields in pushes.items():
-            row = pending.get(key)
-            if row is not None:
-                row.fields = {**row.fields, **fields}
-                self.conn.execute(
-                    t.outbox.update()
-                    .where(t.outbox.c.id == row.id)
-                    .values(fields=row.fields, updated_at=self.now)
-                )
-                continue
-            connector, entity, external_id = key
-            result = self.conn.execute(
-                t.outbox.insert().values(
-                    connector=connector,
-                    entity=entity,
-                    external_id=external_id,
-                    record_id=record_id,
-                    fields=dict(fields),
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=self.now,
-                    created_at=self.now,
-                    updated_at=self.now,
-                )
-            )
-            new_id = result.inserted_primary_key[0] if result.inserted_primary_key else 0
-            pending[key] = OutboxRow(
-                int(new_id), connector, entity, external_id, record_id, dict(fields), 0
-            )
-
     def _pending(self, key: LinkKey) -> OutboxRow | None:
         connector, entity, external_id = key
         row = self.conn.execute(
@@ -740,6 +724,84 @@ def _outbox(row: Any) -> OutboxRow:
         fields=dict(row.fields),
         attempts=row.attempts,
     )
+
+
+class OutboxStage:
+    """A transaction's changes to pending writes, staged and stored together (`flush`).
+
+    Starts from the pending rows already stored for the records at hand (`pending`, from
+    `Tx.pending_pushes`); later changes to the same source record coalesce in memory.
+    """
+
+    def __init__(self, tx: Tx, pending: dict[LinkKey, OutboxRow]) -> None:
+        self.tx, self.pending = tx, pending
+        self._new: dict[LinkKey, OutboxRow] = {}
+        self._changed: dict[int, tuple[dict[str, JsonValue], str]] = {}
+
+    def apply(
+        self,
+        record_id: str,
+        pushes: Mapping[LinkKey, Mapping[str, JsonValue]],
+        cancels: Mapping[LinkKey, Iterable[str]],
+    ) -> None:
+        """Cancel, then add, values to write to source records."""
+        for key, names in cancels.items():
+            row = self.pending.get(key)
+            dropped = set(names)
+            if row is None or not dropped & set(row.fields):
+                continue
+            row.fields = {k: v for k, v in row.fields.items() if k not in dropped}
+            if not row.fields:
+                del self.pending[key]
+            if key in self._new and self._new[key] is row:
+                if not row.fields:
+                    del self._new[key]
+                continue
+            self._changed[row.id] = (row.fields, "pending" if row.fields else "done")
+        for key, fields in pushes.items():
+            row = self.pending.get(key)
+            if row is not None:
+                row.fields = {**row.fields, **fields}
+                if self._new.get(key) is not row:
+                    self._changed[row.id] = (row.fields, "pending")
+                continue
+            connector, entity, external_id = key
+            row = OutboxRow(0, connector, entity, external_id, record_id, dict(fields), 0)
+            self.pending[key] = self._new[key] = row
+
+    def flush(self) -> None:
+        """Store the staged changes: updates first (a row done frees its source record's
+        place in the one-pending-write-per-record index), then the new rows."""
+        now = self.tx.now
+        execute_many(
+            self.tx.conn,
+            _SAVE_OUTBOX,
+            [
+                {"oid": oid, "fields": fields, "status": status, "now": now}
+                for oid, (fields, status) in self._changed.items()
+            ],
+        )
+        execute_many(
+            self.tx.conn,
+            _INSERT_OUTBOX,
+            [
+                {
+                    "connector": row.connector,
+                    "entity": row.entity,
+                    "external_id": row.external_id,
+                    "record_id": row.record_id,
+                    "fields": row.fields,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for row in self._new.values()
+            ],
+        )
+        self._changed.clear()
+        self._new.clear()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
