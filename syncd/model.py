@@ -8,11 +8,12 @@ models below are the typed view and the place each field's type is declared.
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any
 
 from pydantic import (
@@ -212,6 +213,24 @@ def canonical_value(kind: RecordKind, field: str, value: Any) -> JsonValue:
 
     Raises ValueError naming the value and what is wrong with it.
     """
+    if type(value) in _CACHEABLE:
+        # Sources repeat values (statuses, people, dates): validate each one once.
+        cached = _canonical_scalar(kind, field, value)
+        return copy.deepcopy(cached) if isinstance(cached, list | dict) else cached
+    return _canonical(kind, field, value)
+
+
+# Exact types whose equal values are the same value (not Decimal("1.0") == Decimal("1.00"),
+# nor datetimes equal across zones): safe to validate once.
+_CACHEABLE = frozenset({str, int, float, bool, date, type(None)})
+
+
+@lru_cache(maxsize=65_536, typed=True)
+def _canonical_scalar(kind: RecordKind, field: str, value: Any) -> JsonValue:
+    return _canonical(kind, field, value)
+
+
+def _canonical(kind: RecordKind, field: str, value: Any) -> JsonValue:
     if field not in MODELS[kind].model_fields:
         raise ValueError(f"{kind} records have no field {field!r}")
     adapter = _adapter(kind, field)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from syncd.mapping.paths import MISSING, get_path, parse_path, set_path
 from syncd.mapping.spec import EntitySpec, FieldSpec, MappingFile
@@ -79,6 +79,11 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+class _Context(NamedTuple):
+    context: TransformContext
+    people_from: Mapping[str, str]  # the directory it was made for (kept: ids stay unique)
+
+
 class EntityMapping:
     """A compiled entity section of a mapping file, ready to translate records both ways."""
 
@@ -94,6 +99,7 @@ class EntityMapping:
             for name, f in self.spec.fields.items()
         }
         self._links = [(parse_path(link.path), link) for link in self.spec.links]
+        self._contexts: dict[tuple[int, int], _Context] = {}
 
     @property
     def connector(self) -> str:
@@ -132,10 +138,19 @@ class EntityMapping:
         return str(value).strip()
 
     def _context(self, spec: FieldSpec, people: Mapping[str, str]) -> TransformContext:
-        if "person" in spec.transforms() and spec.values:
-            # A user table overrides what the tool tells about people (hidden emails).
-            people = {**people, **self.mapping.values[spec.values].map}
-        return TransformContext(connector=self.connector, field=spec, people=people)
+        # One context per field and people directory (a page's records share both).
+        key = (id(spec), id(people))
+        ctx = self._contexts.get(key)
+        if ctx is None or ctx.people_from is not people:
+            if len(self._contexts) > 256:
+                self._contexts.clear()
+            merged = people
+            if "person" in spec.transforms() and spec.values:
+                # A user table overrides what the tool tells about people (hidden emails).
+                merged = {**people, **self.mapping.values[spec.values].map}
+            ctx = _Context(TransformContext(self.connector, spec, merged), people)
+            self._contexts[key] = ctx
+        return ctx.context
 
     def pull(self, data: Mapping[str, Any], people: Mapping[str, str] | None = None) -> Pulled:
         """Translate one source record's pull fields into canonical record values."""

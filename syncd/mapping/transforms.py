@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from syncd.mapping.spec import FieldSpec
@@ -109,7 +110,12 @@ def parse_date(value: Any, formats: list[str]) -> date | None:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _SHEETS_EPOCH + timedelta(days=int(value))
-    text = str(value).strip()
+    return _parse_date_text(str(value).strip(), tuple(formats))
+
+
+@lru_cache(maxsize=4096)
+def _parse_date_text(text: str, formats: tuple[str, ...]) -> date:
+    # Cached: a production's dates repeat (milestones, due dates), and strptime is slow.
     for fmt in formats:
         try:
             return datetime.strptime(text, fmt).date()
@@ -119,7 +125,7 @@ def parse_date(value: Any, formats: list[str]) -> date | None:
         return datetime.fromisoformat(text).date()
     except ValueError:
         pass
-    raise ValueError(f"{text!r} is not a date in any of the formats {formats}")
+    raise ValueError(f"{text!r} is not a date in any of the formats {list(formats)}")
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -129,9 +135,12 @@ def parse_datetime(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         parsed = value
     else:
-        text = str(value).strip().replace("Z", "+00:00")
-        text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
-        parsed = datetime.fromisoformat(text)
+        text = str(value).strip()
+        try:
+            parsed = datetime.fromisoformat(text)  # 3.11+: "Z" and "+0000" included
+        except ValueError:
+            text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)

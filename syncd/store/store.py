@@ -84,10 +84,18 @@ class ConflictRow:
 
 
 def _meta_to_json(meta: Mapping[str, FieldMeta]) -> dict[str, Any]:
-    return {
-        name: {"origin": m.origin, "at": m.at.isoformat() if m.at else None}
-        for name, m in meta.items()
-    }
+    # A record's fields mostly share a few change times: format each one once.
+    stamps: dict[tuple[datetime, Any], str] = {}
+    out: dict[str, Any] = {}
+    for name, m in meta.items():
+        at = None
+        if m.at is not None:
+            key = (m.at, m.at.utcoffset())  # equal instants in other zones print otherwise
+            at = stamps.get(key)
+            if at is None:
+                at = stamps[key] = m.at.isoformat()
+        out[name] = {"origin": m.origin, "at": at}
+    return out
 
 
 def _meta_from_json(raw: Mapping[str, Any]) -> dict[str, FieldMeta]:
