@@ -152,7 +152,14 @@ outbox = sa.Table(
         sqlite_where=sa.text("status = 'pending'"),
         postgresql_where=sa.text("status = 'pending'"),
     ),
-    sa.Index("ix_outbox_due", "status", "connector", "next_attempt_at"),
+    # Pending only: see migration 0005 (it must not compete with the index above).
+    sa.Index(
+        "ix_outbox_due",
+        "connector",
+        "next_attempt_at",
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
 )
 
 inbox = sa.Table(

@@ -20,7 +20,7 @@ from syncd.api.auth import AdminDep
 from syncd.api.services import Services, ServicesDep
 from syncd.model import RecordKind, canonical_value
 from syncd.store import tables as t
-from syncd.store.store import LinkRow
+from syncd.store.store import PENDING, LinkRow
 
 router = APIRouter(prefix="/conflicts", tags=["conflicts"])
 
@@ -192,7 +192,7 @@ def resolve(
     services.metrics.conflicts_resolved.inc()
     pending = (
         sa.select(t.outbox.c.connector)
-        .where(t.outbox.c.record_id == row.record_id, t.outbox.c.status == "pending")
+        .where(t.outbox.c.record_id == row.record_id, t.outbox.c.status == PENDING)
         .distinct()
     )
     with services.store.transaction() as tx:

@@ -20,7 +20,7 @@ from syncd.api.services import Services, ServicesDep
 from syncd.inbox import depth as inbox_depth
 from syncd.mapping.versions import MappingVersions
 from syncd.store import tables as t
-from syncd.store.store import Tx
+from syncd.store.store import PENDING, Tx
 
 router = APIRouter(tags=["status"])
 
@@ -159,7 +159,7 @@ def status(services: ServicesDep) -> ServiceStatus:
     with services.store.transaction() as tx:
         depths = _Depths(
             source_errors=_grouped(tx, t.source_errors, t.source_errors.c.resolved.is_(False)),
-            outbox=_grouped(tx, t.outbox, t.outbox.c.status == "pending"),
+            outbox=_grouped(tx, t.outbox, t.outbox.c.status == PENDING),
             outbox_failed=_grouped(tx, t.outbox, t.outbox.c.status == "failed"),
         )
         connectors = [
