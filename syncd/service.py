@@ -29,7 +29,7 @@ from syncd.rollups.runner import build_runner
 from syncd.scheduler import Scheduler
 from syncd.settings import Settings
 from syncd.store.store import Store
-from syncd.worker import Worker
+from syncd.worker import ROLLUP_KINDS, SYNC_KINDS, Worker
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,9 @@ class Service:
         self.rollups = build_runner(self.store, settings.rollup, self.connectors)
         self.services.extras["rollups"] = self.rollups
         host = f"{socket.gethostname()}-{os.getpid()}"
+        # With rollups on, one more worker takes only them, so that a recompute of the
+        # consolidated sheet never holds up a webhook's refresh and writes.
+        lanes = workers and self.rollups is not None
         self.workers = [
             Worker(
                 self.engine,
@@ -80,9 +83,21 @@ class Service:
                 wake=self.services.wake_worker,
                 rollups=self.rollups,
                 metrics=self.metrics,
+                kinds=SYNC_KINDS if lanes else None,
             )
             for i in range(workers)
         ]
+        if lanes:
+            self.workers.append(
+                Worker(
+                    self.engine,
+                    self.queue,
+                    name=f"{host}-rollups",
+                    rollups=self.rollups,
+                    metrics=self.metrics,
+                    kinds=ROLLUP_KINDS,
+                )
+            )
         self._schedule = schedule
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

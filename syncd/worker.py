@@ -10,6 +10,11 @@ Kinds of job:
 - `rollup` {}: recompute the consolidated sheet and write what changed; queued after work
   that changed records, coalesced, and delayed by the flush interval.
 
+Rollups recompute the whole consolidated sheet (seconds of CPU at 5,000 issues): a service
+gives them a worker of their own (`kinds=ROLLUP_KINDS`) so that webhooks never wait behind
+one. Within a round, the tools are refreshed, then written to, at the same time (their
+network waits overlap; their stores serialize on the store's write lock).
+
 A crash anywhere leaves the job `doing` with a lease that runs out; another worker (or this
 one, restarted) takes it again. Every step is idempotent, so a replay changes nothing twice.
 """
@@ -20,7 +25,8 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 
@@ -40,6 +46,9 @@ BACKLOG_SLICE = 100
 
 JobObserver = Callable[[str, float, SyncReport | None], None]  # kind, seconds, report
 
+SYNC_KINDS = ("refresh", "poll", "push")
+ROLLUP_KINDS = ("rollup",)
+
 
 class Worker:
     """Drains the job queue."""
@@ -56,18 +65,25 @@ class Worker:
         wake: threading.Event | None = None,
         rollups: RollupRunner | None = None,
         metrics: Metrics | None = None,
+        kinds: Sequence[str] | None = None,
     ) -> None:
         self.engine, self.queue, self.name = engine, queue, name
         self.rollups, self.metrics = rollups, metrics
+        # The job kinds this worker takes (None: all); only a worker that takes writes
+        # drains the backlog when idle.
+        self.kinds = tuple(kinds) if kinds is not None else None
+        self._pushes = self.kinds is None or "push" in self.kinds
         self._changed = False
         self._touched: set[str] = set()
+        self._lock = threading.Lock()  # _changed and _touched, set from the round's threads
+        self._pool: ThreadPoolExecutor | None = None
         self.lease, self.batch, self._observe = lease, batch, observe
         # Set by the webhook API after it stores a delivery, so work starts at once.
         self.wake = wake or threading.Event()
 
     def run_once(self) -> int:
         """Claim and do one round of jobs; returns how many were taken."""
-        jobs = self.queue.claim(self.name, lease=self.lease, limit=self.batch)
+        jobs = self.queue.claim(self.name, lease=self.lease, kinds=self.kinds, limit=self.batch)
         if not jobs:
             return 0
         with _Heartbeat(self.queue, jobs, self.name, self.lease):
@@ -77,18 +93,18 @@ class Worker:
                     refresh[(job.payload["connector"], job.payload["entity"])].append(job)
                 else:
                     self._run(job.kind, [job], partial(self._other, job))
-            for (connector, entity), group in refresh.items():
-                self._run("refresh", group, partial(self._refresh, connector, entity, group))
-            # A change from one tool is written to the others now: first the records this
-            # round changed (ahead of any backlog), then a bounded slice of the backlog.
-            for name in self.engine.connectors:
-                pushed = 0
-                if self._touched:
-                    pushed += self.engine.push_pending(name, records=self._touched).pushed
-                pushed += self.engine.push_pending(name, limit=BACKLOG_SLICE).pushed
-                self._changed |= bool(pushed)
-                if self.metrics is not None and pushed:
-                    self.metrics.pushed.labels(name).inc(pushed)
+            by_tool: dict[str, list[Callable[[], None]]] = defaultdict(list)
+            for (c, e), group in refresh.items():
+                by_tool[c].append(
+                    partial(self._run, "refresh", group, partial(self._refresh, c, e, group))
+                )
+            # One tool's entities in turn (as its pulls go), the tools at the same time.
+            self._each(partial(_in_turn, tasks) for tasks in by_tool.values())
+            if any(job.kind != "rollup" for job in jobs):
+                # A change from one tool is written to the others now: first the records
+                # this round changed (ahead of any backlog), then a slice of the backlog.
+                touched = frozenset(self._touched)
+                self._each(partial(self._push, name, touched) for name in self.engine.connectors)
             self._observe_delivery_latency(jobs)
         self._touched = set()
         if self._changed and self.rollups is not None:
@@ -104,6 +120,29 @@ class Worker:
                 )
         self._changed = False
         return len(jobs)
+
+    def _each(self, tasks: Iterable[Callable[[], None]]) -> None:
+        """Run independent tasks (one per tool) at the same time; re-raise a failure."""
+        todo = list(tasks)
+        if len(todo) <= 1:
+            for task in todo:
+                task()
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"{self.name}-tool")
+        for future in [self._pool.submit(task) for task in todo]:
+            future.result()
+
+    def _push(self, connector: str, touched: frozenset[str]) -> None:
+        pushed = 0
+        if touched:
+            pushed += self.engine.push_pending(connector, records=touched).pushed
+        pushed += self.engine.push_pending(connector, limit=BACKLOG_SLICE).pushed
+        if pushed:
+            with self._lock:
+                self._changed = True
+            if self.metrics is not None:
+                self.metrics.pushed.labels(connector).inc(pushed)
 
     def _observe_delivery_latency(self, jobs: Sequence[Job]) -> None:
         """Webhook-to-push: from each delivery's arrival to the end of its round's writes."""
@@ -122,8 +161,9 @@ class Worker:
         started = time.perf_counter()
         try:
             report = work()
-            self._changed |= bool(report.changed_fields or report.created)
-            self._touched |= report.touched
+            with self._lock:
+                self._changed |= bool(report.changed_fields or report.created)
+                self._touched |= report.touched
         except ConnectorError as exc:
             # Bad credentials will not heal by themselves: retry rarely; the rest soon.
             delay = timedelta(minutes=5) if isinstance(exc, AuthError) else _backoff(jobs[0])
@@ -211,10 +251,18 @@ class Worker:
             if not taken:
                 # Nothing new: use the quiet time on the backlog (e.g. the first sync's
                 # write-backs, or writes waiting for a retry).
-                if self._drain_slice():
+                if self._pushes and self._drain_slice():
                     continue
                 self.wake.wait(idle)
                 self.wake.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+def _in_turn(tasks: Sequence[Callable[[], None]]) -> None:
+    for task in tasks:
+        task()
 
 
 def _backoff(job: Job) -> timedelta:

@@ -49,7 +49,8 @@ def read_rollup_input(
     store: Store, *, pipeline_connector: str = "shotgrid", now: datetime | None = None
 ) -> RollupInput:
     """Everything the rollups need, read in one transaction."""
-    with store.transaction() as tx:
+    # A snapshot: the whole-store read takes a while, and writers must not wait for it.
+    with store.snapshot() as tx:
         return read_from(tx, pipeline_connector=pipeline_connector, now=now)
 
 

@@ -817,6 +817,11 @@ class OutboxStage:
         self._new.clear()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    snapshot = conn.get_execution_options().get("syncd_snapshot", False)
+    conn.exec_driver_sql("BEGIN" if snapshot else "BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE instead of pysqlite's deferred BEGIN.
     dbapi_connection.isolation_level = None
@@ -841,8 +846,9 @@ class Store:
         if self.is_sqlite:
             self.engine: Engine = sa.create_engine(url, connect_args={"timeout": 30})
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            # Take the write lock at BEGIN so two writers queue instead of deadlocking.
-            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+            # Take the write lock at BEGIN so two writers queue instead of deadlocking
+            # (snapshots, which only read, begin without it).
+            event.listen(self.engine, "begin", _sqlite_begin)
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True)
         if migrate:
@@ -861,6 +867,24 @@ class Store:
                 yield from self._transaction(dry_run)
         else:
             yield from self._transaction(dry_run)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        """A read-only transaction: one consistent view that neither waits for writers nor
+        holds them up (SQLite WAL readers; PostgreSQL REPEATABLE READ, READ ONLY). For long
+        reads such as the rollups' whole-store read; writing in it is an error."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = conn.execution_options(syncd_snapshot=True)
+            else:
+                conn = conn.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            transaction = conn.begin()
+            try:
+                yield Tx(conn, self.clock())
+            finally:
+                transaction.rollback()
 
     def _transaction(self, dry_run: bool) -> Iterator[Tx]:
         if not dry_run:

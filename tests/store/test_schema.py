@@ -3,15 +3,18 @@ lookups use the indexes meant for them."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from syncd.model import RecordKind
 from syncd.store import tables as t
-from syncd.store.store import Store
+from syncd.store.store import Store, Tx
 
 
 @pytest.fixture
@@ -81,3 +84,30 @@ def test_outbox_lookups_use_their_indexes_at_scale(tmp_path: object) -> None:
     )
     assert "ix_outbox_due" in due and "TEMP B-TREE" not in due
     store.close()
+
+
+def test_a_snapshot_neither_waits_for_writers_nor_sees_their_later_commits(store: Store) -> None:
+    with store.transaction() as tx:
+        first = tx.insert_record(RecordKind.TASK)
+    with store.snapshot() as snap:
+        assert _record_ids(snap) == {first}
+        done = threading.Event()
+
+        def write() -> None:
+            with store.transaction() as tx:
+                tx.insert_record(RecordKind.TASK)
+            done.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        # The writer commits while the snapshot is open (it is not held up)...
+        assert done.wait(10), "a writer waited for a snapshot"
+        writer.join()
+        # ...and the snapshot still shows the store as it was when it began reading.
+        assert _record_ids(snap) == {first}
+    with store.snapshot() as snap:
+        assert len(_record_ids(snap)) == 2
+
+
+def _record_ids(tx: Tx) -> set[str]:
+    return set(tx.conn.execute(sa.select(t.records.c.id)).scalars())
