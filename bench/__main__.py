@@ -20,7 +20,7 @@ from rich.console import Console
 
 from bench import baseline, goals, incremental, ingest_report, initial
 from bench.common import Json, code_version, console, load_average, machine, write_json
-from syncd.runtime import tune_gc
+from syncd.runtime import tune_runtime
 
 SCENARIOS = ("all", "initial", "baseline", "incremental", "ingest")
 QUICK = {
@@ -234,7 +234,7 @@ def _ingest(args: argparse.Namespace, results: Json, out: Console, log: Log) -> 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = parse(argv)
-    tune_gc()  # the measured syncd runs in this process for some scenarios, as `syncd` would
+    tune_runtime()  # the measured syncd runs in this process for some scenarios, as `syncd` would
     out = console()
     m = machine()
     out.print(

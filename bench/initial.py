@@ -43,7 +43,7 @@ from bench.common import (
 )
 from bench.floor import floor
 from bench.sandbox_process import SandboxProcess
-from syncd.runtime import tune_gc
+from syncd.runtime import tune_runtime
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 INVOICES = 5_000
@@ -386,7 +386,7 @@ def main() -> None:
     parser.add_argument("--drain-seconds", type=float, default=600.0)
     parser.add_argument("--profile", default=None)
     args = parser.parse_args()
-    tune_gc()  # as the `syncd` command does
+    tune_runtime()  # as the `syncd` command does
     result = measure(
         Path(args.child),
         drain_seconds=args.drain_seconds,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -104,6 +105,9 @@ class Engine:
         dry_run: bool = False,
     ) -> None:
         self.store, self.connectors = store, dict(connectors)
+        # One writer per tool at a time in this process: two workers pushing the same
+        # pending write at once would send it twice.
+        self._push_locks = {name: threading.Lock() for name in self.connectors}
         # A dry run reads the tools and reconciles, then rolls every transaction back and
         # writes nothing anywhere: the report says what a real run would do.
         self.dry_run = dry_run
@@ -270,10 +274,20 @@ class Engine:
         With `records`, only those records' writes: what a webhook just changed goes out
         ahead of a backlog (e.g. the first sync's write-backs).
         """
-        report = SyncReport()
         connector = self.connectors.get(connector_name)
         if self.dry_run or connector is None or Capability.PUSH not in connector.capabilities:
-            return report
+            return SyncReport()
+        with self._push_locks[connector_name]:
+            return self._push_pending(connector_name, connector, limit, records)
+
+    def _push_pending(
+        self,
+        connector_name: str,
+        connector: Connector,
+        limit: int,
+        records: Collection[str] | None,
+    ) -> SyncReport:
+        report = SyncReport()
         with self.store.transaction() as tx:
             rows = tx.due_pushes(connector_name, limit, records=records)
             people = tx.people(connector_name)

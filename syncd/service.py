@@ -10,7 +10,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -49,7 +49,10 @@ class Service:
         connectors: Mapping[str, Connector] | None = None,
         workers: int = 1,
         schedule: bool = True,
+        lanes: bool = True,
     ) -> None:
+        """`workers` per lane; with `lanes`, each tool's jobs have workers of their own,
+        and so do the rollups (else every worker takes every job)."""
         self.settings = settings
         self.store = Store(settings.store_url)
         self.versions = MappingVersions(self.store, read_only_paths())
@@ -72,35 +75,41 @@ class Service:
         self.rollups = build_runner(self.store, settings.rollup, self.connectors)
         self.services.extras["rollups"] = self.rollups
         host = f"{socket.gethostname()}-{os.getpid()}"
-        # With rollups on, one more worker takes only them, so that a recompute of the
-        # consolidated sheet never holds up a webhook's refresh and writes.
-        lanes = workers and self.rollups is not None
-        self.workers = [
-            Worker(
-                self.engine,
-                self.queue,
-                name=f"{host}-{i}",
-                wake=self.services.wake_worker,
-                rollups=self.rollups,
-                metrics=self.metrics,
-                kinds=SYNC_KINDS if lanes else None,
-            )
-            for i in range(workers)
-        ]
-        if lanes:
-            self.workers.append(
-                Worker(
-                    self.engine,
-                    self.queue,
-                    name=f"{host}-rollups",
-                    rollups=self.rollups,
-                    metrics=self.metrics,
-                    kinds=ROLLUP_KINDS,
-                )
-            )
+        self.workers = self._workers(workers, lanes=lanes, host=host)
         self._schedule = schedule
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    def _workers(self, per_lane: int, *, lanes: bool, host: str) -> list[Worker]:
+        def worker(
+            name: str,
+            kinds: Sequence[str] | None = None,
+            connectors: Sequence[str] | None = None,
+        ) -> Worker:
+            return Worker(
+                self.engine,
+                self.queue,
+                name=f"{host}-{name}",
+                wake=self.services.wake_worker.subscribe(),
+                rollups=self.rollups,
+                metrics=self.metrics,
+                kinds=kinds,
+                connectors=connectors,
+            )
+
+        if not lanes:
+            return [worker(str(i)) for i in range(per_lane)]
+        # A lane per tool: one tool's slow moments (Google's 60 reads a minute, Jira's
+        # one-by-one writes) never hold up a webhook from another. Rollups (seconds of
+        # CPU) have their own, so no webhook waits behind a recompute either.
+        out = [
+            worker(f"{tool}-{i}", kinds=SYNC_KINDS, connectors=[tool])
+            for tool in self.connectors
+            for i in range(per_lane)
+        ]
+        if self.rollups is not None and per_lane:
+            out.append(worker("rollups", kinds=ROLLUP_KINDS))
+        return out
 
     def apply_mappings(self, mappings: MappingSet, *, by: str, note: str | None = None) -> int:
         """Store a new mapping version and use it from now on (no restart)."""

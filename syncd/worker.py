@@ -66,12 +66,16 @@ class Worker:
         rollups: RollupRunner | None = None,
         metrics: Metrics | None = None,
         kinds: Sequence[str] | None = None,
+        connectors: Sequence[str] | None = None,
     ) -> None:
         self.engine, self.queue, self.name = engine, queue, name
         self.rollups, self.metrics = rollups, metrics
-        # The job kinds this worker takes (None: all); only a worker that takes writes
-        # drains the backlog when idle.
+        # What this worker takes: job kinds and tools (None: all). A worker per tool (a
+        # lane) keeps one tool's slow moments (a quota wait, a burst of one-by-one writes)
+        # from holding up the others' webhooks. Only a worker that takes writes drains a
+        # backlog when idle: its own tools'.
         self.kinds = tuple(kinds) if kinds is not None else None
+        self.connectors = tuple(connectors) if connectors is not None else None
         self._pushes = self.kinds is None or "push" in self.kinds
         self._changed = False
         self._touched: set[str] = set()
@@ -83,7 +87,13 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim and do one round of jobs; returns how many were taken."""
-        jobs = self.queue.claim(self.name, lease=self.lease, kinds=self.kinds, limit=self.batch)
+        jobs = self.queue.claim(
+            self.name,
+            lease=self.lease,
+            kinds=self.kinds,
+            connectors=self.connectors,
+            limit=self.batch,
+        )
         if not jobs:
             return 0
         with _Heartbeat(self.queue, jobs, self.name, self.lease):
@@ -133,11 +143,15 @@ class Worker:
         for future in [self._pool.submit(task) for task in todo]:
             future.result()
 
+    def _own(self, connector: str) -> bool:
+        return self.connectors is None or connector in self.connectors
+
     def _push(self, connector: str, touched: frozenset[str]) -> None:
         pushed = 0
         if touched:
             pushed += self.engine.push_pending(connector, records=touched).pushed
-        pushed += self.engine.push_pending(connector, limit=BACKLOG_SLICE).pushed
+        if self._own(connector):
+            pushed += self.engine.push_pending(connector, limit=BACKLOG_SLICE).pushed
         if pushed:
             with self._lock:
                 self._changed = True
@@ -233,7 +247,7 @@ class Worker:
     def _drain_slice(self) -> bool:
         """Push a slice of every connector's backlog; True if anything went out."""
         pushed = 0
-        for name in self.engine.connectors:
+        for name in filter(self._own, self.engine.connectors):
             try:
                 pushed += self.engine.push_pending(name, limit=BACKLOG_SLICE).pushed
             except Exception:  # the loop boundary: a store or tool outage waits for next time

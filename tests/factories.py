@@ -209,11 +209,12 @@ def make_service(
     **settings: Any,
 ) -> Service:
     """The real service wiring over memory tools, without background threads (no scheduler,
-    workers driven by the test through `service.workers[0].run_once()`)."""
+    one worker for every job, driven by the test through `service.workers[0].run_once()`)."""
     return Service(
         Settings(store_url=store_url, mappings_dir=mappings_dir, **settings),
         connectors=tools,
         schedule=False,
+        lanes=False,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from syncd.jobs.port import JobQueue
 from syncd.metrics import Metrics
 from syncd.settings import Settings
 from syncd.store.store import Store
+from syncd.wake import WakeAll
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Services:
     engine: Engine
     queue: JobQueue
     metrics: Metrics = field(default_factory=Metrics)
-    wake_worker: threading.Event = field(default_factory=threading.Event)
+    wake_worker: WakeAll = field(default_factory=WakeAll)
     extras: dict[str, Any] = field(default_factory=dict)
     inbox: InboxWriter = field(init=False)
 

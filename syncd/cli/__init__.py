@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from syncd.cli.app import app
-from syncd.runtime import tune_gc
+from syncd.runtime import tune_runtime
 
 
 def main() -> None:
     """Entry point of the `syncd` console script."""
-    tune_gc()
+    tune_runtime()
     app()
 
 

@@ -67,9 +67,19 @@ class JobQueue(Protocol):
         ...
 
     def claim(
-        self, worker: str, *, lease: timedelta, kinds: Sequence[str] | None = None, limit: int = 1
+        self,
+        worker: str,
+        *,
+        lease: timedelta,
+        kinds: Sequence[str] | None = None,
+        connectors: Sequence[str] | None = None,
+        limit: int = 1,
     ) -> list[Job]:
-        """Take up to `limit` due jobs whose lock no running job holds (and distinct locks)."""
+        """Take up to `limit` due jobs whose lock no running job holds (and distinct locks).
+
+        `kinds` and `connectors` (the payload's `connector`) narrow what is taken: a lane of
+        work per tool (procrastinate: a queue per tool).
+        """
         ...
 
     def heartbeat(self, jobs: Sequence[Job], worker: str, lease: timedelta) -> int:

@@ -157,7 +157,13 @@ class StoreJobQueue:
         return int(existing.id)
 
     def claim(
-        self, worker: str, *, lease: timedelta, kinds: Sequence[str] | None = None, limit: int = 1
+        self,
+        worker: str,
+        *,
+        lease: timedelta,
+        kinds: Sequence[str] | None = None,
+        connectors: Sequence[str] | None = None,
+        limit: int = 1,
     ) -> list[Job]:
         """Take due jobs whose lock is free, at most one per lock key."""
         with self.store.transaction() as tx:
@@ -180,6 +186,9 @@ class StoreJobQueue:
             )
             if kinds:
                 query = query.where(t.jobs.c.kind.in_(list(kinds)))
+            if connectors:
+                connector = t.jobs.c.payload["connector"].as_string()
+                query = query.where(connector.in_(list(connectors)))
             claimed: list[Job] = []
             locks: set[str] = set()
             for row in tx.conn.execute(query):

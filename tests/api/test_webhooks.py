@@ -15,6 +15,7 @@ from syncd.jobs.store_queue import StoreJobQueue
 from syncd.settings import Settings
 from syncd.signatures import sign_jira
 from syncd.store import tables as t
+from syncd.wake import WakeAll
 from syncd.worker import Worker
 from tests.factories import (
     WEBHOOK_SECRET,
@@ -161,3 +162,34 @@ def test_worker_feeds_the_metrics(client: TestClient, world: World, services: Se
     assert 'syncd_records_pushed_total{connector="a"} 1.0' in text
     assert "syncd_webhook_to_push_seconds_count 1.0" in text
     assert 'syncd_job_duration_seconds_count{kind="refresh"} 1.0' in text
+
+
+def test_lanes_take_their_own_tools_jobs_and_write_to_every_tool(
+    client: TestClient, world: World, services: Services
+) -> None:
+    world.put("b", 1, status="done")
+    headers, body = signed_delivery("b1", "d-b")
+    assert client.post("/webhooks/b", content=body, headers=headers).status_code == 202
+    headers, body = signed_delivery("a1", "d-a")
+    assert client.post("/webhooks/a", content=body, headers=headers).status_code == 202
+    lane_c = Worker(world.engine, services.queue, name="c", connectors=["c"])
+    lane_b = Worker(world.engine, services.queue, name="b", connectors=["b"])
+    lane_a = Worker(world.engine, services.queue, name="a", connectors=["a"])
+    assert lane_c.run_once() == 0  # nothing arrived from c
+    assert lane_b.run_once() == 1  # b's delivery only...
+    assert services.queue.depth() == {"refresh": 1}  # ...a's still waits for its lane
+    # ...and b's change went to every other tool, a and c included.
+    assert world.tools["a"].get("item", "a1")["status"] == "done"
+    assert world.tools["c"].get("item", "c1")["status"] == "done"
+    world.put("a", 1, title="Rig hero v2")  # a's lane reads a1 as it is when it gets there
+    assert lane_a.run_once() == 1
+    assert world.tools["b"].get("item", "b1")["title"] == "Rig hero v2"
+    assert services.queue.depth() == {}
+
+
+def test_waking_reaches_every_worker() -> None:
+    wake = WakeAll()
+    first, second = wake.subscribe(), wake.subscribe()
+    wake.set()
+    first.clear()  # one worker taking the news...
+    assert second.is_set() and wake.is_set()  # ...leaves it for the others
