@@ -225,7 +225,7 @@ def canonical_value(kind: RecordKind, field: str, value: Any) -> JsonValue:
 _CACHEABLE = frozenset({str, int, float, bool, date, type(None)})
 
 
-@lru_cache(maxsize=65_536, typed=True)
+@lru_cache(maxsize=8_192, typed=True)
 def _canonical_scalar(kind: RecordKind, field: str, value: Any) -> JsonValue:
     return _canonical(kind, field, value)
 

@@ -40,9 +40,12 @@ from syncd.store.store import Tx
 
 log = logging.getLogger(__name__)
 
-# Backlog writes per connector per round: small, so a round stays short and the next
-# webhook's writes are not kept waiting behind a large backlog (the first sync's).
-BACKLOG_SLICE = 100
+# Writes per tool per round: what the round changed first (at most ROUND_WRITES), then a
+# slice of the backlog. Small, so a round stays short: at Jira's 10 writes a second, 25
+# writes are 2.5 s during which the lane's next webhooks wait. What does not fit is written
+# by the target tool's own lane, oldest first.
+ROUND_WRITES = 25
+BACKLOG_SLICE = 25
 
 JobObserver = Callable[[str, float, SyncReport | None], None]  # kind, seconds, report
 
@@ -149,7 +152,9 @@ class Worker:
     def _push(self, connector: str, touched: frozenset[str]) -> None:
         pushed = 0
         if touched:
-            pushed += self.engine.push_pending(connector, records=touched).pushed
+            pushed += self.engine.push_pending(
+                connector, limit=ROUND_WRITES, records=touched
+            ).pushed
         if self._own(connector):
             pushed += self.engine.push_pending(connector, limit=BACKLOG_SLICE).pushed
         if pushed:
