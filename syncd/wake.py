@@ -12,7 +12,7 @@ class WakeAll:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._events: list[threading.Event] = []
-        self._set = threading.Event()  # for `is_set`: whether anything was signalled
+        self._set = threading.Event()  # for `is_set`: whether anything was ever signalled
 
     def subscribe(self) -> threading.Event:
         """A new event that every `set()` from now on sets."""
@@ -30,9 +30,5 @@ class WakeAll:
             event.set()
 
     def is_set(self) -> bool:
-        """Whether `set()` was called since the last `clear()`."""
+        """Whether `set()` was ever called."""
         return self._set.is_set()
-
-    def clear(self) -> None:
-        """Forget the signal (the subscribers' own events are theirs to clear)."""
-        self._set.clear()

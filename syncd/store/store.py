@@ -139,33 +139,17 @@ _SAVE_RECORDS = (
         updated_at=sa.bindparam("now"),
     )
 )
-_SAVE_LINKS = (
-    t.links.update()
-    .where(t.links.c.id == sa.bindparam("lid"))
-    .values(
-        bases=sa.bindparam("bases"),
-        placeholder=sa.bindparam("ph"),
-        deleted=sa.bindparam("del"),
-        content_hash=sa.bindparam("hash"),
-        record_id=sa.bindparam("rec"),
-        seen_at=sa.bindparam("seen"),
-        source_updated_at=sa.bindparam("src"),
-    )
-)
-_SAVE_LINKS_WITH_DATA = (
-    t.links.update()
-    .where(t.links.c.id == sa.bindparam("lid"))
-    .values(
-        bases=sa.bindparam("bases"),
-        placeholder=sa.bindparam("ph"),
-        deleted=sa.bindparam("del"),
-        content_hash=sa.bindparam("hash"),
-        record_id=sa.bindparam("rec"),
-        seen_at=sa.bindparam("seen"),
-        source_updated_at=sa.bindparam("src"),
-        data=sa.bindparam("data"),
-    )
-)
+_LINK_STATE: dict[str, sa.BindParameter[Any]] = {
+    "bases": sa.bindparam("bases"),
+    "placeholder": sa.bindparam("ph"),
+    "deleted": sa.bindparam("del"),
+    "content_hash": sa.bindparam("hash"),
+    "record_id": sa.bindparam("rec"),
+    "seen_at": sa.bindparam("seen"),
+    "source_updated_at": sa.bindparam("src"),
+}
+_SAVE_LINKS = t.links.update().where(t.links.c.id == sa.bindparam("lid")).values(_LINK_STATE)
+_SAVE_LINKS_WITH_DATA = _SAVE_LINKS.values(data=sa.bindparam("data"))
 _SAVE_OUTBOX = (
     t.outbox.update()
     .where(t.outbox.c.id == sa.bindparam("oid"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,13 +15,6 @@ from syncd.store import tables as t
 from syncd.store.store import Store
 
 LEASE = timedelta(seconds=30)
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    store = Store(store_url)
-    yield store
-    store.close()
 
 
 def _status(store: Store) -> dict[int, str]:
@@ -104,8 +96,7 @@ def test_retry_then_give_up(store: Store) -> None:
 def test_concurrent_workers_never_overlap_on_a_lock_and_finish_every_job(store: Store) -> None:
     queue = StoreJobQueue(store)
     with store.transaction() as tx:
-        ids = [queue.enqueue(tx, "refresh", {"n": n}, lock_key=f"rec-{n % 10}")
-               for n in range(120)]
+        ids = [queue.enqueue(tx, "refresh", {"n": n}, lock_key=f"rec-{n % 10}") for n in range(120)]
     running: Counter[str] = Counter()
     worst: Counter[str] = Counter()
     done: list[int] = []
@@ -123,8 +114,9 @@ def test_concurrent_workers_never_overlap_on_a_lock_and_finish_every_job(store: 
             with guard:
                 for job in jobs:
                     running[job.lock_key or ""] += 1
-                    worst[job.lock_key or ""] = max(worst[job.lock_key or ""],
-                                                    running[job.lock_key or ""])
+                    worst[job.lock_key or ""] = max(
+                        worst[job.lock_key or ""], running[job.lock_key or ""]
+                    )
             time.sleep(0.001)
             with guard:
                 for job in jobs:

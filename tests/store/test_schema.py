@@ -4,10 +4,8 @@ lookups use the indexes meant for them."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -15,13 +13,6 @@ from alembic.migration import MigrationContext
 from syncd.model import RecordKind
 from syncd.store import tables as t
 from syncd.store.store import Store, Tx
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    store = Store(store_url)
-    yield store
-    store.close()
 
 
 def test_migrations_match_the_declared_schema(store: Store) -> None:

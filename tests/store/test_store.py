@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,13 +15,6 @@ from syncd.store.store import Store
 from tests.factories import make_world
 
 KEY = ("jira", "issue", "HRB-1")
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    store = Store(store_url)
-    yield store
-    store.close()
 
 
 def test_migrations_are_idempotent(store: Store) -> None:
