@@ -14,11 +14,12 @@ Only calls that cannot be avoided count:
 
 A tool's reads are sequential (pages of one cursor are; the few other lists are counted
 in line). Writes may run in parallel, but a tool's calls cannot outrun the quota its
-connector respects by default (a token bucket: Jira 600 a minute, ShotGrid 300, Sheets 60
-writes a minute, each with a burst of a tenth of that). So a tool takes at least
-max(reads x latency + one write's latency, (calls - burst) / rate), and the three tools run
-in parallel: the floor is the slowest tool. A call costs the sandbox's mean added latency
-(latency + jitter / 2); the emulators' own work counts as zero.
+connector respects by default (a token bucket: Jira 600 a minute per endpoint and method,
+so searches and issue edits have a budget each; ShotGrid 300 a minute for all calls;
+Sheets 60 reads and 60 writes a minute; each with a burst of a tenth of that). So a tool
+takes at least max(reads x latency + one write's latency, (calls in one budget - burst) /
+rate), and the three tools run in parallel: the floor is the slowest tool. A call costs the
+sandbox's mean added latency (latency + jitter / 2); the emulators' own work counts as zero.
 
 The **read floor** is the brief's floor (pages and the sheet flush only); the **total floor**
 adds the unavoidable writes.
@@ -37,6 +38,9 @@ SG_PAGE = 500
 SG_BATCH = 100
 TOOLS = ("jira", "shotgrid", "sheets")
 PER_MINUTE = {"jira": 600.0, "shotgrid": 300.0, "sheets": 60.0}  # the connectors' defaults
+# Tools whose reads and writes draw on separate budgets (Jira: per endpoint and method;
+# Sheets: a read quota and a write quota); ShotGrid's connector paces all calls together.
+SEPARATE_BUDGETS = frozenset({"jira", "sheets"})
 
 
 def read_calls(counts: Mapping[str, int]) -> dict[str, int]:
@@ -61,11 +65,15 @@ def write_calls(pushed: Mapping[str, int], sheet_flushes: int | None = None) -> 
     }
 
 
-def tool_seconds(reads: int, writes: int, per_call: float, per_minute: float) -> float:
-    """Least time for one tool: sequential reads, then writes bounded by the quota."""
+def tool_seconds(
+    reads: int, writes: int, per_call: float, per_minute: float, *, separate: bool = False
+) -> float:
+    """Least time for one tool: sequential reads, then writes bounded by the quota
+    (one budget for both, or one each when `separate`)."""
     rate, burst = per_minute / 60, per_minute / 6
     sequential = reads * per_call + (per_call if writes else 0.0)
-    quota = max(0.0, (reads + writes - burst) / rate)
+    budgets = (reads, writes) if separate else (reads + writes,)
+    quota = max(max(0.0, (calls - burst) / rate) for calls in budgets)
     return max(sequential, quota)
 
 
@@ -84,11 +92,14 @@ def floor(
     for tool in TOOLS:
         # The brief's floor: pages, plus the sheet flush (the one write it names).
         brief_writes = writes[tool] if tool == "sheets" else 0
+        rate, separate = PER_MINUTE[tool], tool in SEPARATE_BUDGETS
         tools[tool] = {
             "read_calls": reads[tool],
             "write_calls": writes[tool],
-            "read_seconds": tool_seconds(reads[tool], brief_writes, per_call, PER_MINUTE[tool]),
-            "seconds": tool_seconds(reads[tool], writes[tool], per_call, PER_MINUTE[tool]),
+            "read_seconds": tool_seconds(
+                reads[tool], brief_writes, per_call, rate, separate=separate
+            ),
+            "seconds": tool_seconds(reads[tool], writes[tool], per_call, rate, separate=separate),
         }
     return {
         "per_call_seconds": per_call,

@@ -193,6 +193,38 @@ class RateLimiter:
             self._sleep(wait)
 
 
+class EndpointRateLimits:
+    """A token bucket per endpoint and method, each at the same rate, made on first use.
+
+    For tools that count their limits that way: Jira Cloud's burst limits are "one tenant,
+    one endpoint, one HTTP method", so a backlog of issue edits must not hold up the
+    searches that read what people just changed (and the other way round).
+    """
+
+    def __init__(
+        self, per_minute: float, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
+    ) -> None:
+        self.per_minute = per_minute
+        self._clock, self._sleep = clock, sleep
+        self._limiters: dict[str, RateLimiter] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, endpoint: str) -> RateLimiter:
+        """The bucket of one endpoint, e.g. `"PUT issue/{key}"`."""
+        with self._lock:
+            limiter = self._limiters.get(endpoint)
+            if limiter is None:
+                limiter = RateLimiter(self.per_minute, clock=self._clock, sleep=self._sleep)
+                self._limiters[endpoint] = limiter
+            return limiter
+
+    @property
+    def waited(self) -> dict[str, float]:
+        """Seconds spent waiting, per endpoint."""
+        with self._lock:
+            return {name: limiter.waited for name, limiter in self._limiters.items()}
+
+
 def utc_timestamp() -> datetime:
     """Now, timezone-aware UTC (for connectors' cursors)."""
     return datetime.now(UTC)

@@ -1,6 +1,7 @@
 """HTTP calls to Jira Cloud's REST API v3 through the `jira` library, and nothing else.
 
-Every call takes a token from the client-side rate limiter and runs under the shared retry
+Every call takes a token from its endpoint's client-side rate limiter (Jira counts burst
+limits per endpoint and method) and runs under the shared retry
 policy (`syncd.http.retry_policy`: transient errors only, `Retry-After` honoured, bounded).
 The library's own retries are off (`max_retries=0`): retrying is syncd's. A `JIRAError` is
 classified by `syncd.http.raise_for_status`, so bad credentials name the setting to fix.
@@ -27,7 +28,7 @@ from jira.exceptions import JIRAError
 from jira.resilientsession import parse_errors
 
 from syncd.errors import PermanentError, TransientError
-from syncd.http import RateLimiter, raise_for_status, retry_policy, transport_error
+from syncd.http import EndpointRateLimits, raise_for_status, retry_policy, transport_error
 
 from .config import JiraConfig
 from .transport import HttpxAdapter
@@ -84,10 +85,10 @@ class JiraClient:
         *,
         http: httpx.Client,
         sleep: Sleep,
-        limiter: RateLimiter,
+        limits: EndpointRateLimits,
     ) -> None:
         self.name, self._config = name, config
-        self._http, self._sleep, self._limiter = http, sleep, limiter
+        self._http, self._sleep, self.limits = http, sleep, limits
         self._auth_setting = f"connectors.{name}.api_token"
         self._library: jira.JIRA | None = None
         self._lock = threading.Lock()
@@ -114,7 +115,7 @@ class JiraClient:
         adapter = HttpxAdapter(self._http)
         library._session.mount("https://", adapter)
         library._session.mount("http://", adapter)
-        info = self._call(library.server_info)
+        info = self._call(library.server_info, endpoint="GET serverInfo")
         if not isinstance(info, dict) or info.get("deploymentType") != "Cloud":
             kind = info.get("deploymentType") if isinstance(info, dict) else None
             raise PermanentError(
@@ -128,11 +129,13 @@ class JiraClient:
         return library
 
     # -- one call -------------------------------------------------------------------------
-    def _call(self, call: Callable[[], T], *, attempts: int = 6) -> T:
-        """Run one API call under the rate limiter and the retry policy, errors classified."""
+    def _call(self, call: Callable[[], T], *, endpoint: str, attempts: int = 6) -> T:
+        """Run one API call under its endpoint's rate limiter and the retry policy, errors
+        classified. `endpoint` is the method and path template, e.g. `"PUT issue/{key}"`."""
+        limiter = self.limits[endpoint]
 
         def attempt() -> T:
-            self._limiter.acquire()
+            limiter.acquire()
             try:
                 return call()
             except JIRAError as exc:
@@ -185,12 +188,12 @@ class JiraClient:
         `retried=False` makes one attempt (for callers that must answer quickly).
         """
         library = self.library()
-        return dict(self._call(library.myself, attempts=6 if retried else 1))
+        return dict(self._call(library.myself, endpoint="GET myself", attempts=6 if retried else 1))
 
     def fields(self) -> list[dict[str, Any]]:
         """`GET field`: every system and custom field of the site."""
         library = self.library()
-        return list(self._call(library.fields))
+        return list(self._call(library.fields, endpoint="GET field"))
 
     def search(self, jql: str, fields: list[str], limit: int, token: str | None) -> dict[str, Any]:
         """One page of `GET search/jql`: `{"issues", "nextPageToken"?, "isLast"}`."""
@@ -201,14 +204,18 @@ class JiraClient:
         # Through the library's JSON GET rather than `enhanced_search_issues`: that method
         # first reads `GET field` again for its own JQL-name cache (a call per client the
         # connector does not need: it already read the fields) and rewrites `fields`.
-        page = self._call(lambda: library._get_json("search/jql", params=params))
+        page = self._call(
+            lambda: library._get_json("search/jql", params=params), endpoint="GET search/jql"
+        )
         return dict(page)
 
     def issue(self, key: str, fields: list[str], *, expand: str | None = None) -> dict[str, Any]:
         """`GET issue/{key}` with the given fields (404: a JiraRefusal with status 404)."""
         library = self.library()
         wanted = ",".join(fields)
-        found = self._call(lambda: library.issue(key, fields=wanted, expand=expand))
+        found = self._call(
+            lambda: library.issue(key, fields=wanted, expand=expand), endpoint="GET issue/{key}"
+        )
         return dict(found.raw)
 
     def edit(self, key: str, fields: dict[str, Any]) -> None:
@@ -218,7 +225,7 @@ class JiraClient:
         body = json.dumps({"fields": fields})
         # Through the library's session rather than `Issue.update`, which needs the issue
         # read first and reads it again after the PUT: two calls per edit for nothing.
-        self._call(lambda: library._session.put(url, data=body))
+        self._call(lambda: library._session.put(url, data=body), endpoint="PUT issue/{key}")
 
     def transition(self, key: str, transition_id: str) -> None:
         """`POST issue/{key}/transitions` with the transition's id (204)."""
@@ -232,7 +239,10 @@ class JiraClient:
                 errors={},
             )
         # A numeric id: the library posts it at once (a name would make it list them first).
-        self._call(lambda: library.transition_issue(key, transition_id))
+        self._call(
+            lambda: library.transition_issue(key, transition_id),
+            endpoint="POST issue/{key}/transitions",
+        )
 
     def users(self) -> list[dict[str, Any]]:
         """Every user of the site: `GET users/search`, a page at a time until an empty one."""
@@ -241,7 +251,10 @@ class JiraClient:
         for page in range(MAX_USER_PAGES):
             params = {"startAt": page * USER_PAGE, "maxResults": USER_PAGE}
             # No library method reads `users/search` (its `search_users` needs a query).
-            batch: list[Any] = self._call(partial(library._get_json, "users/search", params=params))
+            batch: list[Any] = self._call(
+                partial(library._get_json, "users/search", params=params),
+                endpoint="GET users/search",
+            )
             if not batch:
                 break
             found.extend(u for u in batch if isinstance(u, dict))

@@ -28,8 +28,9 @@ class JiraConfig(ConnectorConfig):
     webhook_secret: SecretStr | None = Field(
         None, description="the admin webhook's secret; deliveries are refused until it is set"
     )
-    # Jira Cloud publishes no fixed quota for API-token traffic; its burst guidance is about
-    # 10 requests a second, and 429s are normal beyond that.
+    # Jira Cloud publishes no fixed quota for API-token traffic; its burst limits count
+    # per endpoint and method (~10 requests a second each), and 429s are normal beyond that.
+    # This rate applies to each endpoint on its own (searches, issue edits, transitions...).
     rate_limit_per_minute: float = Field(600.0, gt=0)
     # JQL dates are minute-granular: incremental pulls re-read this many minutes before the
     # cursor (an edit committed in the cursor's minute, or indexed late, is not missed).

@@ -36,7 +36,7 @@ from syncd.connector import (
     WebhookEvent,
 )
 from syncd.errors import ConnectorError, PermanentError
-from syncd.http import RateLimiter
+from syncd.http import EndpointRateLimits
 
 from . import jql, webhooks
 from .client import JiraClient, JiraRefusal
@@ -144,8 +144,8 @@ class JiraConnector:
         self._own_http = http is None
         self._http = http or httpx.Client(timeout=config.timeout_seconds)
         self._clock = clock
-        limiter = RateLimiter(config.rate_limit_per_minute, clock=clock, sleep=sleep)
-        self.client = JiraClient(name, config, http=self._http, sleep=sleep, limiter=limiter)
+        limits = EndpointRateLimits(config.rate_limit_per_minute, clock=clock, sleep=sleep)
+        self.client = JiraClient(name, config, http=self._http, sleep=sleep, limits=limits)
         self.workflows = Workflows(clock)
         self._pusher = Pusher(self.client, self.workflows)
         self._lock = threading.Lock()

@@ -373,8 +373,40 @@ def test_rate_limiter_spaces_calls_to_the_configured_quota() -> None:
         for _ in range(12):
             conn.client.fields()
         conn.close()
-    # 60/min: a burst of 10, then one a second.
-    assert len(waits) == 4 and all(abs(w - 1.0) < 1e-6 for w in waits)
+    # 60/min per endpoint: `GET field` has a burst of 10, then one a second (13 calls).
+    assert len(waits) == 3 and all(abs(w - 1.0) < 1e-6 for w in waits)
+    assert conn.client.limits.waited == pytest.approx(
+        {"GET serverInfo": 0.0, "GET field": 3.0}
+    )
+
+
+def test_an_edit_backlog_does_not_hold_up_searches() -> None:
+    """Jira counts burst limits per endpoint and method: so does the client."""
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/serverInfo"):
+            return httpx.Response(200, json={"versionNumbers": [1], "deploymentType": "Cloud"})
+        if request.method == "PUT":
+            return httpx.Response(204)
+        return httpx.Response(200, json={"issues": [], "isLast": True})
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        conn = JiraConnector(
+            "jira", _config(rate_limit_per_minute=60), http=http, clock=lambda: now[0], sleep=sleep
+        )
+        for n in range(15):
+            conn.client.edit(f"VFX-{n}", {"summary": "x"})
+        edits_waited = len(waits)
+        conn.client.search("project = VFX", ["summary"], 100, None)
+        conn.close()
+    assert edits_waited == 5  # the edits' own bucket: a burst of 10, then one a second
+    assert len(waits) == edits_waited  # the search had a bucket of its own
 
 
 # -- the transport -------------------------------------------------------------------------

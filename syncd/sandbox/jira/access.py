@@ -1,4 +1,5 @@
-"""Who is calling and how fast: Basic `email:api_token` auth and per-credential token buckets.
+"""Who is calling and how fast: Basic `email:api_token` auth and token buckets per credential,
+endpoint and method (Jira's burst limits: "one tenant, one endpoint, one HTTP method").
 
 Unauthenticated or rejected callers get Jira Cloud's 401 (a one-line text body, an OAuth
 `WWW-Authenticate` challenge); callers over `knobs.rate_limit_per_minute` get its 429 with
@@ -89,9 +90,9 @@ class Gatekeeper:
             401, headers=headers, body=UNAUTHENTICATED.encode(), media_type=f"{media};charset=UTF-8"
         )
 
-    def throttle(self, key: str) -> None:
-        """Take one token from `key`'s bucket or raise Jira's 429."""
-        bucket = self._bucket(key)
+    def throttle(self, caller: str, endpoint: str) -> None:
+        """Take one token from the caller's bucket for this endpoint or raise Jira's 429."""
+        bucket = self._bucket(f"{caller} {endpoint}")
         if bucket is None:
             return
         wait = bucket.try_take()

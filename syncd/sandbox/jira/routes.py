@@ -136,9 +136,14 @@ def rest_router(host: SiteHost, version: str) -> APIRouter:
     """The REST API for one version segment."""
     router = APIRouter(prefix=f"/rest/api/{version}")
 
+    def endpoint(request: Request) -> str:
+        """Method and path template: Jira counts burst limits per endpoint and method."""
+        route = request.scope.get("route")
+        return f"{request.method} {getattr(route, 'path', request.url.path)}"
+
     async def identified(request: Request) -> Identity:
         identity = host.gate.identify(request.headers.get("authorization"))
-        host.gate.throttle(identity.account_id or ANONYMOUS)
+        host.gate.throttle(identity.account_id or ANONYMOUS, endpoint(request))
         return identity
 
     async def authenticated(request: Request) -> str:
@@ -146,7 +151,7 @@ def rest_router(host: SiteHost, version: str) -> APIRouter:
         if identity.account_id is None:
             accept = request.headers.get("accept", "")
             raise host.gate.unauthorized(identity, base_url=base_url(request), accept=accept)
-        host.gate.throttle(identity.account_id)
+        host.gate.throttle(identity.account_id, endpoint(request))
         return identity.account_id
 
     Caller = Annotated[str, Depends(authenticated)]
