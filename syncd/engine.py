@@ -530,19 +530,15 @@ class _BatchIngest:
                 self._source_error(record, str(exc))
                 continue
             candidates.append((record, external_id, _raw_hash(basis, record.data)))
-        keys: set[LinkKey] = {(self.connector, self.entity, ext) for _, ext, _ in candidates}
-        keys |= {(self.connector, self.entity, ext) for ext in deleted}
+        source = (self.connector, self.entity)
+        hashes = tx.live_content_hashes((*source, ext) for _, ext, _ in candidates)
+        changed = [c for c in candidates if hashes.get((*source, c[1])) != c[2]]
+        self.report.skipped += len(candidates) - len(changed)
+        keys: set[LinkKey] = {(*source, ext) for _, ext, _ in changed}
+        keys |= {(*source, ext) for ext in deleted}
         links = tx.find_links(keys)
         pulled: list[tuple[Pulled, str]] = []
-        for record, external_id, raw_hash in candidates:
-            link = links.get((self.connector, self.entity, external_id))
-            if (
-                link is not None
-                and not (link.placeholder or link.deleted)
-                and (link.content_hash == raw_hash)
-            ):
-                self.report.skipped += 1
-                continue
+        for record, _external_id, raw_hash in changed:
             try:
                 translated = mapping.pull(record.data, people)
             except ValueError as exc:

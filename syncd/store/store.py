@@ -182,7 +182,7 @@ class Tx:
         """The stored links for these (connector, entity, external_id) keys."""
         found: dict[LinkKey, LinkRow] = {}
         for connector, entity, chunk in _by_source(keys):
-            query = sa.select(t.links).where(
+            query = sa.select(*_LINK_ROW).where(
                 t.links.c.connector == connector,
                 t.links.c.entity == entity,
                 t.links.c.external_id.in_(chunk),
@@ -192,11 +192,32 @@ class Tx:
                 found[link.key] = link
         return found
 
+    def live_content_hashes(self, keys: Iterable[LinkKey]) -> dict[LinkKey, str]:
+        """The content hash of each of these sources that is linked, seen and not deleted.
+
+        A cheap probe (no JSON decoded): a source whose hash is unchanged is skipped
+        before its link is loaded at all.
+        """
+        found: dict[LinkKey, str] = {}
+        c = t.links.c
+        for connector, entity, chunk in _by_source(keys):
+            query = sa.select(c.external_id, c.content_hash).where(
+                c.connector == connector,
+                c.entity == entity,
+                c.external_id.in_(chunk),
+                c.content_hash.is_not(None),
+                c.placeholder.is_(False),
+                c.deleted.is_(False),
+            )
+            for external_id, content_hash in self.conn.execute(query):
+                found[(connector, entity, external_id)] = content_hash
+        return found
+
     def links_of(self, record_ids: Iterable[str]) -> dict[str, list[LinkRow]]:
         """Every link of these records, by record id."""
         out: dict[str, list[LinkRow]] = {}
         for chunk in _chunks(sorted(set(record_ids))):
-            query = sa.select(t.links).where(t.links.c.record_id.in_(chunk))
+            query = sa.select(*_LINK_ROW).where(t.links.c.record_id.in_(chunk))
             for row in self.conn.execute(query):
                 out.setdefault(row.record_id, []).append(_link(row))
         return out
@@ -695,6 +716,21 @@ class Tx:
         """A record's audit trail, oldest first."""
         query = sa.select(t.audit).where(t.audit.c.record_id == record_id).order_by(t.audit.c.id)
         return [dict(row._mapping) for row in self.conn.execute(query)]
+
+
+# What a LinkRow holds: the stored source data (a JSON column as large as the record) is
+# read only where it is used (previews, history).
+_LINK_ROW = (
+    t.links.c.id,
+    t.links.c.connector,
+    t.links.c.entity,
+    t.links.c.external_id,
+    t.links.c.record_id,
+    t.links.c.bases,
+    t.links.c.placeholder,
+    t.links.c.deleted,
+    t.links.c.content_hash,
+)
 
 
 def _link(row: Any) -> LinkRow:
