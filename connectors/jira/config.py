@@ -32,6 +32,9 @@ class JiraConfig(ConnectorConfig):
     # per endpoint and method (~10 requests a second each), and 429s are normal beyond that.
     # This rate applies to each endpoint on its own (searches, issue edits, transitions...).
     rate_limit_per_minute: float = Field(600.0, gt=0)
+    # Issue edits in flight at once (Jira takes one issue per call); the rate limit still
+    # paces them.
+    write_concurrency: int = Field(4, ge=1, le=16)
     # JQL dates are minute-granular: incremental pulls re-read this many minutes before the
     # cursor (an edit committed in the cursor's minute, or indexed late, is not missed).
     overlap_minutes: int = Field(2, ge=1)

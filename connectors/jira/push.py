@@ -82,6 +82,11 @@ class Pusher:
         where = self._workflows.where(key)
         if where is not None and not same_status(where.status, target):
             offered = self._workflows.offered(where)
+            if offered is None:
+                with self._workflows.learning(where):
+                    offered = self._workflows.offered(where)  # learnt while we waited?
+                    if offered is None:
+                        return self._move_afresh(key, target)
             chosen = choose(offered, target) if offered is not None else None
             if chosen is not None:
                 try:

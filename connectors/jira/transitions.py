@@ -113,6 +113,7 @@ class Workflows:
         self._lock = threading.Lock()
         self._issues: OrderedDict[str, Where] = OrderedDict()
         self._offered: dict[tuple[str, str | None, str], tuple[float, list[Transition]]] = {}
+        self._learning: dict[tuple[str, str | None, str], threading.Lock] = {}
 
     def saw(self, key: str, where: Where | None) -> None:
         """Remember where an issue is (or forget it, with None)."""
@@ -137,6 +138,12 @@ class Workflows:
         if entry is None or self._clock() - entry[0] > TRANSITIONS_TTL_SECONDS:
             return None
         return entry[1]
+
+    def learning(self, where: Where) -> threading.Lock:
+        """Held by the one writer that reads this status's transitions: writers moving other
+        issues out of the same status wait for it instead of reading them too."""
+        with self._lock:
+            return self._learning.setdefault(where.workflow_key(), threading.Lock())
 
     def learn(self, where: Where, transitions: list[Transition]) -> None:
         """Remember the transitions Jira just offered from this status."""

@@ -4,6 +4,7 @@ its pure parts: JQL and cursor, custom field translation, webhooks, config."""
 from __future__ import annotations
 
 import json
+import threading
 import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -407,6 +408,38 @@ def test_an_edit_backlog_does_not_hold_up_searches() -> None:
         conn.close()
     assert edits_waited == 5  # the edits' own bucket: a burst of 10, then one a second
     assert len(waits) == edits_waited  # the search had a bucket of its own
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_issue_edits_go_out_a_few_at_a_time(concurrency: int) -> None:
+    """One issue per call: `write_concurrency` of them in flight, never more."""
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+    released = threading.Event()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/serverInfo"):
+            return httpx.Response(200, json={"versionNumbers": [1], "deploymentType": "Cloud"})
+        if request.method != "PUT":
+            return httpx.Response(200, json=FIELDS)
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+            if most[0] >= concurrency:
+                released.set()
+        released.wait(5)  # hold each edit until as many as allowed are in flight
+        with lock:
+            in_flight[0] -= 1
+        return httpx.Response(204)
+
+    items = [PushItem(external_id=f"HRB-{n}", payload={"fields": {"summary": f"T{n}"}})
+             for n in range(1, 10)]  # fmt: skip
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        conn = JiraConnector("jira", _config(write_concurrency=concurrency), http=http)
+        result = conn.push("issue", items)
+        conn.close()
+    assert sorted(result.written) == sorted(i.external_id for i in items)
+    assert most[0] == concurrency
 
 
 # -- the transport -------------------------------------------------------------------------
