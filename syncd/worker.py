@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 # by the target tool's own lane, oldest first.
 ROUND_WRITES = 25
 BACKLOG_SLICE = 25
+# Jobs claimed per round. Refreshes of one entity share one fetch (a ShotGrid `_search`
+# takes 500 ids, a Jira search 100 keys), so a lane that fell behind during a slow round
+# catches up in one more round instead of a claim at a time.
+CLAIM_BATCH = 500
 
 JobObserver = Callable[[str, float, SyncReport | None], None]  # kind, seconds, report
 
@@ -63,7 +67,7 @@ class Worker:
         *,
         name: str = "worker-1",
         lease: timedelta = timedelta(seconds=60),
-        batch: int = 50,
+        batch: int = CLAIM_BATCH,
         observe: JobObserver | None = None,
         wake: threading.Event | None = None,
         rollups: RollupRunner | None = None,
