@@ -267,18 +267,34 @@ class Engine:
     # -- pushing ---------------------------------------------------------------------------
 
     def push_pending(
-        self, connector_name: str, *, limit: int = 500, records: Collection[str] | None = None
+        self,
+        connector_name: str,
+        *,
+        limit: int = 500,
+        records: Collection[str] | None = None,
+        wait: bool = True,
     ) -> SyncReport:
         """Write what the outbox holds for one connector; retries are scheduled, not slept.
 
         With `records`, only those records' writes: what a webhook just changed goes out
-        ahead of a backlog (e.g. the first sync's write-backs).
+        ahead of a backlog (e.g. the first sync's write-backs). With `wait=False`, nothing
+        is done while another thread writes to this tool (for opportunistic backlog work).
         """
         connector = self.connectors.get(connector_name)
         if self.dry_run or connector is None or Capability.PUSH not in connector.capabilities:
             return SyncReport()
-        with self._push_locks[connector_name]:
+        # Nothing due: say so without queueing behind another thread's writes to this tool
+        # (a lane's round would otherwise wait out another lane's read-before-write).
+        with self.store.snapshot() as tx:
+            if not tx.due_pushes(connector_name, 1, records=records):
+                return SyncReport()
+        lock = self._push_locks[connector_name]
+        if not lock.acquire(blocking=wait):
+            return SyncReport()
+        try:
             return self._push_pending(connector_name, connector, limit, records)
+        finally:
+            lock.release()
 
     def _push_pending(
         self,

@@ -160,7 +160,9 @@ class Worker:
                 connector, limit=ROUND_WRITES, records=touched
             ).pushed
         if self._own(connector):
-            pushed += self.engine.push_pending(connector, limit=BACKLOG_SLICE).pushed
+            # Opportunistic: not while another lane writes to this tool (that would make
+            # this round wait out its read-before-write); idle time drains the rest.
+            pushed += self.engine.push_pending(connector, limit=BACKLOG_SLICE, wait=False).pushed
         if pushed:
             with self._lock:
                 self._changed = True

@@ -111,9 +111,12 @@ def _ref_key(ref: SourceRef) -> tuple[str, str, str]:
 def _links(tx: Tx, pipeline_connector: str) -> tuple[dict[str, list[_Link]], set[str]]:
     """Live links by record id, and the ids of records that only have deleted links."""
     c = t.links.c
-    data = sa.case((c.connector == pipeline_connector, c.data), else_=sa.null())
+    # Source data and bases only serve a task's step: decoded for the pipeline tool only.
+    pipeline = c.connector == pipeline_connector
+    data = sa.case((pipeline, c.data), else_=sa.null())
+    bases = sa.case((pipeline, c.bases), else_=sa.null())
     query = sa.select(
-        c.record_id, c.connector, c.entity, c.external_id, c.bases, c.placeholder, c.deleted, data
+        c.record_id, c.connector, c.entity, c.external_id, bases, c.placeholder, c.deleted, data
     )
     live: dict[str, list[_Link]] = {}
     dead: set[str] = set()
@@ -124,7 +127,7 @@ def _links(tx: Tx, pipeline_connector: str) -> tuple[dict[str, list[_Link]], set
             dead.add(row.record_id)
             continue
         ref = SourceRef(row.connector, row.entity, row.external_id)
-        live.setdefault(row.record_id, []).append(_Link(ref, row.bases or {}, row[-1]))
+        live.setdefault(row.record_id, []).append(_Link(ref, row[4] or {}, row[-1]))
     return live, dead - set(live)
 
 
