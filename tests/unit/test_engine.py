@@ -177,3 +177,19 @@ def test_a_write_never_overwrites_an_edit_made_since_the_last_read(world: World)
     assert conflict.candidates == {"a": "done", "b": "in_progress"}
     world.engine.push_pending("c")  # c was not edited: it gets nothing while in conflict
     assert world.tools["c"].get("item", "c1")["status"] == "open"
+
+
+def test_pushing_never_queues_behind_another_threads_writes_for_nothing(world: World) -> None:
+    """A lane with nothing due answers at once, and opportunistic backlog work gives way
+    while another thread writes to the tool (it would otherwise wait out that write)."""
+    _seed(world)
+    world.put("a", 1, status="done")
+    world.engine.sync(only=["a"], push=False)  # a's change is waiting to go to b and c
+    lock = world.engine._push_locks["b"]
+    with lock:  # another thread is writing to b
+        assert world.engine.push_pending("b", wait=False).pushed == 0
+        # Nothing due for c's other records: no need to take c's lock to say so.
+        with world.engine._push_locks["c"]:
+            assert world.engine.push_pending("c", records={"no-such-record"}).pushed == 0
+    assert world.engine.push_pending("b").pushed == 1  # the write was only put off
+    assert world.tools["b"].get("item", "b1")["status"] == "done"
