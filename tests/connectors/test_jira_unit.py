@@ -376,9 +376,7 @@ def test_rate_limiter_spaces_calls_to_the_configured_quota() -> None:
         conn.close()
     # 60/min per endpoint: `GET field` has a burst of 10, then one a second (13 calls).
     assert len(waits) == 3 and all(abs(w - 1.0) < 1e-6 for w in waits)
-    assert conn.client.limits.waited == pytest.approx(
-        {"GET serverInfo": 0.0, "GET field": 3.0}
-    )
+    assert conn.client.limits.waited == pytest.approx({"GET serverInfo": 0.0, "GET field": 3.0})
 
 
 def test_an_edit_backlog_does_not_hold_up_searches() -> None:

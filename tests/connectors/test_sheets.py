@@ -564,7 +564,7 @@ def test_engine_writes_back_and_the_echo_changes_nothing(
     # This variant writes the ledger's status into "Sync Status" itself: drop the shipped
     # sync-status write-back, which would write the same column.
     start = text.index("[entities.Invoices.fields.sync_status]")
-    text = text[:start] + text[text.index("[entities.Budget]"):]
+    text = text[:start] + text[text.index("[entities.Budget]") :]
     mappings = _mappings(MappingSource("ledger.toml", LEDGER_MAPPING), text=text)
     ledger = MemoryConnector(name="ledger", config=MemoryConfig())
     target, other = sorted(sheets.expected_ids())[:2]
