@@ -353,59 +353,68 @@ def test_people_page_through_users_search_until_an_empty_page(
     assert [_params(users, i)["startAt"] for i in range(2)] == ["0", "1000"]
 
 
-def test_rate_limiter_spaces_calls_to_the_configured_quota() -> None:
-    now = [0.0]
-    waits: list[float] = []
+class _Clock:
+    """A monotonic clock that sleeping moves forward; remembers every wait."""
 
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        now[0] += seconds
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def _paced(http: httpx.Client, clock: _Clock) -> JiraConnector:
+    """A connector at 60 calls a minute per endpoint, on the fake clock."""
+    config = _config(rate_limit_per_minute=60)
+    return JiraConnector("jira", config, http=http, clock=clock, sleep=clock.sleep)
+
+
+def _cloud_info(request: httpx.Request) -> httpx.Response | None:
+    if request.url.path.endswith("/serverInfo"):
+        return httpx.Response(200, json={"versionNumbers": [1], "deploymentType": "Cloud"})
+    return None
+
+
+def test_rate_limiter_spaces_calls_to_the_configured_quota() -> None:
+    clock = _Clock()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/serverInfo"):
-            return httpx.Response(200, json={"versionNumbers": [1], "deploymentType": "Cloud"})
-        return httpx.Response(200, json=FIELDS)
+        return _cloud_info(request) or httpx.Response(200, json=FIELDS)
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as http:
-        conn = JiraConnector(
-            "jira", _config(rate_limit_per_minute=60), http=http, clock=lambda: now[0], sleep=sleep
-        )
+        conn = _paced(http, clock)
         conn.fields_catalog()  # serverInfo + field: within the burst
         for _ in range(12):
             conn.client.fields()
         conn.close()
     # 60/min per endpoint: `GET field` has a burst of 10, then one a second (13 calls).
-    assert len(waits) == 3 and all(abs(w - 1.0) < 1e-6 for w in waits)
+    assert len(clock.waits) == 3 and all(abs(w - 1.0) < 1e-6 for w in clock.waits)
     assert conn.client.limits.waited == pytest.approx({"GET serverInfo": 0.0, "GET field": 3.0})
 
 
 def test_an_edit_backlog_does_not_hold_up_searches() -> None:
     """Jira counts burst limits per endpoint and method: so does the client."""
-    now = [0.0]
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        now[0] += seconds
+    clock = _Clock()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/serverInfo"):
-            return httpx.Response(200, json={"versionNumbers": [1], "deploymentType": "Cloud"})
         if request.method == "PUT":
             return httpx.Response(204)
-        return httpx.Response(200, json={"issues": [], "isLast": True})
+        return _cloud_info(request) or httpx.Response(200, json={"issues": [], "isLast": True})
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as http:
-        conn = JiraConnector(
-            "jira", _config(rate_limit_per_minute=60), http=http, clock=lambda: now[0], sleep=sleep
-        )
+        conn = _paced(http, clock)
         for n in range(15):
             conn.client.edit(f"VFX-{n}", {"summary": "x"})
-        edits_waited = len(waits)
+        edits_waited = len(clock.waits)
         conn.client.search("project = VFX", ["summary"], 100, None)
         conn.close()
     assert edits_waited == 5  # the edits' own bucket: a burst of 10, then one a second
-    assert len(waits) == edits_waited  # the search had a bucket of its own
+    assert len(clock.waits) == edits_waited  # the search had a bucket of its own
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
@@ -416,10 +425,8 @@ def test_issue_edits_go_out_a_few_at_a_time(concurrency: int) -> None:
     released = threading.Event()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/serverInfo"):
-            return httpx.Response(200, json={"versionNumbers": [1], "deploymentType": "Cloud"})
         if request.method != "PUT":
-            return httpx.Response(200, json=FIELDS)
+            return _cloud_info(request) or httpx.Response(200, json=FIELDS)
         with lock:
             in_flight[0] += 1
             most[0] = max(most[0], in_flight[0])
