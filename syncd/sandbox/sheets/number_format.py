@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from syncd.sandbox.sheets.user_entered import from_serial
@@ -49,8 +50,14 @@ def format_number(value: float, number_format: dict[str, Any] | None) -> str:
     """Render a number with its numberFormat (general when there is none)."""
     if not number_format:
         return general_number(value)
-    pattern = str(number_format.get("pattern") or "")
     kind = number_format.get("type")
+    return _formatted(value, str(kind) if kind else None, str(number_format.get("pattern") or ""))
+
+
+@lru_cache(maxsize=65_536)
+def _formatted(value: float, kind: str | None, pattern: str) -> str:
+    # Cached: a sheet repeats its dates and amounts, and a 5,000-row read renders each cell
+    # (the emulator must not add latency of its own beyond the stated one).
     if kind in DATE_TYPES:
         return format_date(value, pattern or _DEFAULT_DATE_PATTERNS[str(kind)])
     if not pattern:

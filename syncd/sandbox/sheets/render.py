@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from syncd.sandbox.sheets.a1 import Bounds
-from syncd.sandbox.sheets.cells import Scalar, json_number
+from syncd.sandbox.sheets.cells import Cell, Scalar, json_number
 from syncd.sandbox.sheets.formulas import REF, Area, CellError, Value, evaluate
 from syncd.sandbox.sheets.number_format import format_number, is_date_format
 from syncd.sandbox.sheets.state import Sheet, Spreadsheet
@@ -24,9 +24,11 @@ class Renderer:
         self._cache: dict[tuple[int, int, int], Value] = {}
         self._active: set[tuple[int, int, int]] = set()
 
-    def effective(self, sheet: Sheet, row: int, col: int) -> Value:
-        """The cell's value after computing its formula; None when empty."""
-        cell = sheet.cell(row, col)
+    def effective(self, sheet: Sheet, row: int, col: int, cell: Cell | None = None) -> Value:
+        """The cell's value after computing its formula; None when empty (`cell`: the cell
+        at that place, when the caller has it already)."""
+        if cell is None:
+            cell = sheet.cell(row, col)
         if cell is None or cell.entered is None:
             return None
         entered = cell.entered
@@ -65,10 +67,10 @@ class Renderer:
         if cell is None or cell.entered is None:
             return ""
         if option == "FORMATTED_VALUE":
-            return self.formatted(sheet, row, col)
+            return display(self.effective(sheet, row, col, cell), cell.number_format)
         if option == "FORMULA" and cell.entered.kind == "formula":
             return str(cell.entered.value)
-        value = self.effective(sheet, row, col)
+        value = self.effective(sheet, row, col, cell)
         if isinstance(value, CellError):
             return value.code
         if value is None:
