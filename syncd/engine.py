@@ -548,13 +548,17 @@ class _BatchIngest:
             candidates.append((record, external_id, _raw_hash(basis, record.data)))
         source = (self.connector, self.entity)
         hashes = tx.live_content_hashes((*source, ext) for _, ext, _ in candidates)
-        changed = [c for c in candidates if hashes.get((*source, c[1])) != c[2]]
+        changed = [
+            (record, ext, raw_hash)
+            for record, ext, raw_hash in candidates
+            if hashes.get((*source, ext)) != raw_hash
+        ]
         self.report.skipped += len(candidates) - len(changed)
         keys: set[LinkKey] = {(*source, ext) for _, ext, _ in changed}
         keys |= {(*source, ext) for ext in deleted}
         links = tx.find_links(keys)
         pulled: list[tuple[Pulled, str]] = []
-        for record, _external_id, raw_hash in changed:
+        for record, _, raw_hash in changed:
             try:
                 translated = mapping.pull(record.data, people)
             except ValueError as exc:

@@ -113,8 +113,8 @@ def _links(tx: Tx, pipeline_connector: str) -> tuple[dict[str, list[_Link]], set
     c = t.links.c
     # Source data and bases only serve a task's step: decoded for the pipeline tool only.
     pipeline = c.connector == pipeline_connector
-    data = sa.case((pipeline, c.data), else_=sa.null())
-    bases = sa.case((pipeline, c.bases), else_=sa.null())
+    data = sa.case((pipeline, c.data), else_=sa.null()).label("pipeline_data")
+    bases = sa.case((pipeline, c.bases), else_=sa.null()).label("pipeline_bases")
     query = sa.select(
         c.record_id, c.connector, c.entity, c.external_id, bases, c.placeholder, c.deleted, data
     )
@@ -127,7 +127,8 @@ def _links(tx: Tx, pipeline_connector: str) -> tuple[dict[str, list[_Link]], set
             dead.add(row.record_id)
             continue
         ref = SourceRef(row.connector, row.entity, row.external_id)
-        live.setdefault(row.record_id, []).append(_Link(ref, row[4] or {}, row[-1]))
+        link = _Link(ref, row.pipeline_bases or {}, row.pipeline_data)
+        live.setdefault(row.record_id, []).append(link)
     return live, dead - set(live)
 
 

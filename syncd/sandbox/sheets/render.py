@@ -53,12 +53,6 @@ class Renderer:
         r1, c1 = min(r1, sheet.row_count), min(c1, sheet.column_count)
         return [[self.effective(sheet, r, c) for c in range(c0, c1)] for r in range(r0, r1)]
 
-    def formatted(self, sheet: Sheet, row: int, col: int) -> str:
-        """What the cell displays (FORMATTED_VALUE)."""
-        value = self.effective(sheet, row, col)
-        cell = sheet.cell(row, col)
-        return display(value, cell.number_format if cell else None)
-
     def render(
         self, sheet: Sheet, row: int, col: int, option: ValueRender, date_time: DateTimeRender
     ) -> Scalar:
