@@ -203,9 +203,28 @@ class MemoryConnector:
         for user_id, email in self.users.items():
             yield Identity(user_id=user_id, email=email)
 
+    def fetch_delivered(
+        self, entity: str, deliveries: Sequence[bytes], *, fields: Sequence[tuple[str, ...]]
+    ) -> list[SourceRecord] | None:
+        """An in-memory tool sends no webhooks."""
+        del entity, deliveries, fields
+        raise UnsupportedCapability(f"{self.name}: no webhooks to narrow a read")
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
         """An in-memory tool sends no webhooks."""
         del headers, body
+        raise UnsupportedCapability(f"{self.name} does not receive webhooks")
+
+    def apply_deliveries(
+        self,
+        entity: str,
+        stored: Mapping[str, Mapping[str, Any]],
+        deliveries: Sequence[bytes],
+        *,
+        fields: Sequence[tuple[str, ...]],
+    ) -> dict[str, dict[str, Any]]:
+        """An in-memory tool sends no webhooks."""
+        del entity, stored, deliveries, fields
         raise UnsupportedCapability(f"{self.name} does not receive webhooks")
 
     def close(self) -> None:

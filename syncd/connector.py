@@ -33,6 +33,12 @@ class Capability(StrEnum):
     DELETES = "deletes"  # pull and fetch report deleted records
     WEBHOOK = "webhook"  # can verify and parse the tool's webhooks
     PEOPLE = "people"  # can list the tool's users with their emails
+    # Its deliveries carry the changed values: a record they fully account for is taken from
+    # them instead of being re-read (`apply_deliveries`).
+    WEBHOOK_VALUES = "webhook_values"
+    # Its deliveries name the part of a snapshot that changed (a sheet's edited rows), so a
+    # refresh of the whole entity can read just that part (`fetch_delivered`).
+    FETCH_DELIVERED = "fetch_delivered"
 
 
 class SourceRecord(BaseModel):
@@ -146,6 +152,30 @@ class Connector(Protocol):
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
         """Verify a delivery's signature and say what changed; raises on a bad one."""
+        ...
+
+    def apply_deliveries(
+        self,
+        entity: str,
+        stored: Mapping[str, Mapping[str, Any]],
+        deliveries: Sequence[bytes],
+        *,
+        fields: Sequence[tuple[str, ...]],
+    ) -> dict[str, dict[str, Any]]:
+        """What the given records hold now, from verified deliveries that concern them.
+
+        `stored`: each record's data as syncd last read it (by external id). Pure: no call
+        to the tool. A record is left out of the answer whenever the deliveries do not say
+        its state for sure (not mentioned, created, deleted, an event older than the stored
+        data, a value whose shape is not known): the engine then re-reads it.
+        """
+        ...
+
+    def fetch_delivered(
+        self, entity: str, deliveries: Sequence[bytes], *, fields: Sequence[tuple[str, ...]]
+    ) -> list[SourceRecord] | None:
+        """The records that verified deliveries say changed, read in one call; None when
+        the deliveries cannot narrow the read down (the engine then reads the entity)."""
         ...
 
     def close(self) -> None:

@@ -59,6 +59,7 @@ class SyncReport:
     conflicts_opened: int = 0
     pushed: int = 0
     push_rejected: int = 0
+    from_deliveries: int = 0  # records taken from webhook values instead of re-read
     errors: list[str] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)  # records whose writes were queued
 
@@ -73,6 +74,7 @@ class SyncReport:
             "conflicts_opened",
             "pushed",
             "push_rejected",
+            "from_deliveries",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors += other.errors
@@ -219,18 +221,30 @@ class Engine:
         entity: str,
         external_ids: Sequence[str] | None,
         *,
+        deliveries: Sequence[bytes] = (),
         on_commit: OnCommit | None = None,
     ) -> SyncReport:
         """Re-read given source records (all of the entity when None) and reconcile them.
 
-        `on_commit` runs inside the last transaction that stores the effects, so whoever
-        asked (a job, inbox deliveries) is marked done exactly when the effects are stored.
+        `deliveries`: the stored webhook bodies that asked for it. Where the tool's
+        deliveries carry the changed values, a record they fully account for is taken from
+        them (its stored data plus the changes) instead of being re-read: one call fewer
+        per round, on the tool's budget; where they name the part of an entity that changed
+        (a sheet's edited rows), a whole-entity refresh reads just that. `on_commit` runs
+        inside the last transaction that stores the effects, so whoever asked (a job, inbox
+        deliveries) is marked done exactly when the effects are stored.
         """
         connector = self.connectors[connector_name]
         mapping = self.mappings.entity(connector_name, entity)
         if external_ids is not None:
-            records = connector.fetch(entity, external_ids, fields=mapping.source_paths())
-            return self.ingest(connector_name, entity, records, on_commit=on_commit)
+            return self._refresh_records(
+                connector, mapping, list(dict.fromkeys(external_ids)), deliveries, on_commit
+            )
+        if deliveries and Capability.FETCH_DELIVERED in connector.capabilities:
+            # The deliveries may name the part that changed (a sheet's edited rows).
+            part = connector.fetch_delivered(entity, deliveries, fields=mapping.source_paths())
+            if part is not None:
+                return self.ingest(connector_name, entity, part, on_commit=on_commit)
         report = SyncReport()
         with self.store.transaction() as tx:
             cursor = tx.get_cursor(connector_name, entity)
@@ -240,6 +254,45 @@ class Engine:
             with self.store.transaction() as tx:
                 on_commit(tx)
         return report
+
+    def _refresh_records(
+        self,
+        connector: Connector,
+        mapping: EntityMapping,
+        wanted: list[str],
+        deliveries: Sequence[bytes],
+        on_commit: OnCommit | None,
+    ) -> SyncReport:
+        entity, paths = mapping.entity, mapping.source_paths()
+        told: set[str] = set()
+        if deliveries and Capability.WEBHOOK_VALUES in connector.capabilities:
+            with self.store.snapshot() as tx:  # a first look, without the write lock
+                stored = tx.current_source_data(connector.name, entity, wanted)
+            told = set(connector.apply_deliveries(entity, stored, deliveries, fields=paths))
+        rest = [e for e in wanted if e not in told]
+        records = connector.fetch(entity, rest, fields=paths) if rest else []
+        while True:
+            with self.store.transaction(dry_run=self.dry_run) as tx:
+                tx.serialize_writers()
+                applied: dict[str, dict[str, Any]] = {}
+                if told:
+                    # Again under the write lock: another lane may have written to one of
+                    # these since (its stored data is then no longer the tool's).
+                    stored = tx.current_source_data(connector.name, entity, sorted(told))
+                    applied = connector.apply_deliveries(entity, stored, deliveries, fields=paths)
+                stale = told - applied.keys()
+                if not stale:
+                    page = records + [
+                        SourceRecord(entity=entity, data=data, external_id=external_id)
+                        for external_id, data in applied.items()
+                    ]
+                    report = _BatchIngest(self, tx, mapping, None).run(page)
+                    report.from_deliveries = len(applied)
+                    if on_commit is not None:
+                        on_commit(tx)
+                    return report
+            told -= stale  # nothing was written: read those instead, and store all at once
+            records += connector.fetch(entity, sorted(stale), fields=paths)
 
     def ingest(
         self,

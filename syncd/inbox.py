@@ -254,6 +254,14 @@ def mark_done(tx: Tx, inbox_ids: Sequence[int]) -> None:
         )
 
 
+def bodies(tx: Tx, inbox_ids: Sequence[int]) -> list[bytes]:
+    """The stored (verified) bodies of these deliveries."""
+    if not inbox_ids:
+        return []
+    query = sa.select(t.inbox.c.body).where(t.inbox.c.id.in_(sorted(set(inbox_ids))))
+    return [bytes(body) for body in tx.conn.execute(query).scalars() if body]
+
+
 def depth(tx: Tx) -> int:
     """Deliveries stored and not yet processed."""
     query = sa.select(sa.func.count()).select_from(t.inbox).where(t.inbox.c.status == "new")

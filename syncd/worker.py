@@ -30,9 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
 
+from syncd.connector import Capability
 from syncd.engine import Engine, SyncReport
 from syncd.errors import AuthError, ConnectorError
-from syncd.inbox import mark_done, received_at
+from syncd.inbox import bodies, mark_done, received_at
 from syncd.jobs.port import Job, JobQueue
 from syncd.metrics import Metrics
 from syncd.rollups.runner import RollupRunner
@@ -223,7 +224,14 @@ class Worker:
 
         whole = any(job.payload.get("external_id") is None for job in jobs)
         ids = None if whole else sorted({job.payload["external_id"] for job in jobs})
-        return self.engine.refresh(connector, entity, ids, on_commit=finish)
+        deliveries: list[bytes] = []
+        capabilities = self.engine.connectors[connector].capabilities
+        uses = Capability.WEBHOOK_VALUES if ids is not None else Capability.FETCH_DELIVERED
+        if uses in capabilities and all(job.payload.get("inbox") for job in jobs):
+            # What the deliveries say may spare re-reading the records (the engine decides).
+            with self.engine.store.snapshot() as tx:
+                deliveries = bodies(tx, inbox)
+        return self.engine.refresh(connector, entity, ids, deliveries=deliveries, on_commit=finish)
 
     def _other(self, job: Job) -> SyncReport:
         if job.kind == "rollup":

@@ -29,10 +29,15 @@ class FieldInfo:
     custom: bool
     type: str | None  # schema.type: string, number, date, user, option, array, status...
     items: str | None  # schema.items for arrays: string, option, user, json...
+    # Rich text: wiki markup in API v2 (and webhooks), a document (ADF) in v3.
+    rich: bool = False
 
 
 class UnknownField(ValueError):
     """A payload names a field the site does not have (by id or by custom field name)."""
+
+
+RICH_SYSTEM_FIELDS = frozenset({"description", "environment"})
 
 
 class FieldCatalog:
@@ -49,6 +54,8 @@ class FieldCatalog:
                 custom=bool(raw.get("custom")),
                 type=schema.get("type"),
                 items=schema.get("items"),
+                rich=schema.get("system") in RICH_SYSTEM_FIELDS
+                or str(schema.get("custom", "")).endswith(":textarea"),
             )
             self.by_id[info.id] = info
             if info.custom:

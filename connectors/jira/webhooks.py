@@ -7,17 +7,24 @@ of one event: it is the delivery id syncd dedupes on.
 Issue events (`jira:issue_created|updated|deleted`) name one issue. Events about other
 things (comments, worklogs, sprints, versions, projects, users, links...) are accepted and
 say nothing to sync: an empty list. Anything else is an error naming what is wrong.
+
+An issue event carries the whole issue after the change: `latest_snapshots` picks the
+newest of them, so that an issue need not be re-read when its snapshot is newer than what
+syncd holds.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from syncd.connector import WebhookEvent
 from syncd.signatures import SignatureError, verify_jira
+
+from .jql import parse_timestamp
 
 ENTITY = "issue"
 ISSUE_EVENTS = {
@@ -113,3 +120,53 @@ def _author(user: Any) -> str | None:
     if isinstance(user, Mapping) and user.get("accountId"):
         return str(user["accountId"])
     return None
+
+
+def latest_snapshots(
+    bodies: Sequence[bytes], keys: Collection[str], field_ids: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """The newest issue snapshot each delivery gives of these issues, by key.
+
+    An issue event carries the whole issue as it stood after the change, with its
+    `updated` time (milliseconds), so the newest one holds every earlier change. An issue is
+    left out when any of its deliveries is not an update (created, deleted), lacks one of
+    `field_ids`, or when two different snapshots share the newest time.
+    """
+    found: dict[str, list[tuple[datetime, dict[str, Any]]]] = {}
+    refused: set[str] = set()
+    for body in bodies:
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            continue
+        issue = payload.get("issue") if isinstance(payload, dict) else None
+        if not isinstance(issue, dict) or issue.get("key") not in keys:
+            continue
+        key = str(issue["key"])
+        fields = issue.get("fields")
+        moment = issue_updated(fields)
+        if (
+            payload.get("webhookEvent") != "jira:issue_updated"
+            or not isinstance(fields, dict)
+            or moment is None
+            or not all(f in fields for f in field_ids)
+        ):
+            refused.add(key)
+            continue
+        found.setdefault(key, []).append((moment, issue))
+    out: dict[str, dict[str, Any]] = {}
+    for key, snapshots in found.items():
+        newest = max(moment for moment, _ in snapshots)
+        latest = [issue for moment, issue in snapshots if moment == newest]
+        if key not in refused and all(i == latest[0] for i in latest):
+            out[key] = latest[0]
+    return out
+
+
+def issue_updated(fields: Any) -> datetime | None:
+    """An issue's `fields.updated` as an aware datetime (None: absent or not a time)."""
+    value = fields.get("updated") if isinstance(fields, Mapping) else None
+    try:
+        return parse_timestamp(str(value)) if value else None
+    except ValueError:
+        return None

@@ -48,6 +48,9 @@ class SheetsConfig(ConnectorConfig):
     # Tab title -> the only columns syncd may write; tabs not listed get DEFAULT_WRITE_BACK.
     write_back: dict[str, list[str]] = Field(default_factory=dict)
     batch_size: int = Field(MAX_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE)
+    # Cell edits naming at most this many rows are read row by row (with the header and
+    # the key column); more, or any structural change, and the whole tab is read.
+    edited_rows_limit: int = Field(200, ge=0, le=5_000)
     timeout_seconds: float = Field(60.0, gt=0)
 
     @field_validator("keys")

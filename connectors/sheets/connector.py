@@ -36,8 +36,21 @@ from syncd.errors import AuthError, PermanentError, UnsupportedCapability
 
 from .client import HTTPClientFactory, SheetsClient
 from .config import SheetsConfig
-from .rows import PROBLEM, ROW, Tab, cells, columns_of, live, whole_column, whole_row, whole_tab
-from .webhooks import parse_delivery
+from .rows import (
+    PROBLEM,
+    ROW,
+    RowShape,
+    Tab,
+    cells,
+    column_cells,
+    columns_of,
+    live,
+    row_span,
+    whole_column,
+    whole_row,
+    whole_tab,
+)
+from .webhooks import edited_rows, parse_delivery
 from .writes import Located, cell_value
 
 log = logging.getLogger(__name__)
@@ -50,7 +63,13 @@ class SheetsConnector:
 
     kind: ClassVar[str] = "sheets"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.PULL, Capability.PUSH, Capability.FETCH, Capability.WEBHOOK}
+        {
+            Capability.PULL,
+            Capability.PUSH,
+            Capability.FETCH,
+            Capability.FETCH_DELIVERED,
+            Capability.WEBHOOK,
+        }
     )
     read_only_paths: ClassVar[Mapping[str, frozenset[str]]] = {
         "Invoices": _SYNTHETIC,
@@ -128,6 +147,58 @@ class SheetsConnector:
             found.get(e) or SourceRecord(entity=entity, data={}, deleted=True, external_id=e)
             for e in dict.fromkeys(external_ids)
         ]
+
+    def fetch_delivered(
+        self, entity: str, deliveries: Sequence[bytes], *, fields: Sequence[tuple[str, ...]]
+    ) -> list[SourceRecord] | None:
+        """The rows cell edits name, with the header and the key column, in one read.
+
+        The key column tells which rows above share a key (duplicates are reported as a
+        whole read reports them). None, for a whole read, when the deliveries name no rows
+        (see `webhooks.edited_rows`), the tab was not read whole yet by this process, or its
+        header has changed since.
+        """
+        header_row = self.config.header_row
+        rows = edited_rows(
+            deliveries,
+            spreadsheet_id=self.config.spreadsheet_id,
+            tab=entity,
+            header_row=header_row,
+            limit=self.config.edited_rows_limit,
+        )
+        key = self._key(entity)
+        with self._lock:
+            header = self._headers.get(entity)
+        if rows is None or header is None or key not in columns_of(header):
+            return None
+        spans = _spans(rows)
+        read = self.client.batch_get(
+            [
+                whole_row(entity, header_row),
+                whole_column(entity, columns_of(header)[key]),
+                *(row_span(entity, first, last) for first, last in spans),
+            ]
+        )
+        header_now = [h.strip() for h in (cells(read[0]) or [[]])[0]]
+        if header_now[: len(header)] != header or any(header_now[len(header) :]):
+            return None  # columns moved or were added: read the whole tab
+        first_of: dict[str, int] = {}
+        for number, value in sorted(column_cells(read[1]).items()):
+            if number > header_row:
+                first_of.setdefault(value, number)
+        keep = {path[0] for path in fields if path} - _SYNTHETIC if fields else None
+        shape = RowShape.of(entity, header, key, keep)
+        out: list[SourceRecord] = []
+        for (first, last), value_range in zip(spans, read[2:], strict=True):
+            values = cells(value_range)
+            for number in range(first, last + 1):
+                offset = number - first
+                row = values[offset] if offset < len(values) else []
+                value = row[shape.key_index].strip() if shape.key_index < len(row) else ""
+                record = shape.record(row, number, first_of.get(value))
+                if record is not None:
+                    out.append(record)
+        return out
 
     def people(self) -> Iterator[Identity]:
         """Sheets has no user directory syncd can read."""
@@ -313,6 +384,18 @@ class SheetsConnector:
         return self.client.batch_update_values(data, spreadsheet_id=spreadsheet_id)
 
     # -- webhooks -------------------------------------------------------------------------
+    def apply_deliveries(
+        self,
+        entity: str,
+        stored: Mapping[str, Mapping[str, Any]],
+        deliveries: Sequence[bytes],
+        *,
+        fields: Sequence[tuple[str, ...]],
+    ) -> dict[str, dict[str, Any]]:
+        """The Apps Script names cells, not values: a changed tab is always re-read."""
+        del entity, stored, deliveries, fields
+        raise UnsupportedCapability(f"{self.name}: sheet deliveries carry no values")
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
         """Verify the Apps Script's Standard Webhooks signature; name the tab that changed."""
         secret = self.config.webhook_secret
@@ -329,3 +412,14 @@ class SheetsConnector:
     def close(self) -> None:
         """Close the HTTP session."""
         self.client.close()
+
+
+def _spans(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as runs of consecutive rows: [5, 6, 9] -> [(5, 6), (9, 9)]."""
+    spans: list[tuple[int, int]] = []
+    for number in rows:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], number)
+        else:
+            spans.append((number, number))
+    return spans

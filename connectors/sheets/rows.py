@@ -55,6 +55,11 @@ def whole_row(title: str, row: int) -> str:
     return f"{quote_title(title)}!{row}:{row}"
 
 
+def row_span(title: str, first: int, last: int) -> str:
+    """The range of rows `first` to `last` (1-based, inclusive)."""
+    return f"{quote_title(title)}!{first}:{last}"
+
+
 def whole_column(title: str, index: int) -> str:
     """The range of one column (0-based index)."""
     letters = column_letters(index)
@@ -140,38 +145,59 @@ class Tab:
 
         `keep` limits the columns presented (the key and `_row` always are).
         """
-        columns = self.columns()
-        key_index = columns[key]
+        shape = RowShape.of(self.title, self.header, key, keep)
+        seen: dict[str, int] = {}
+        out: list[SourceRecord] = []
+        for offset, row in enumerate(self.rows):
+            number = self.first_row + offset
+            value = _text(row, shape.key_index)
+            record = shape.record(row, number, seen.get(value))
+            if record is not None:
+                out.append(record)
+                if value:
+                    seen.setdefault(value, number)
+        return out
+
+
+@dataclass(frozen=True)
+class RowShape:
+    """How a tab's rows become records: which columns, which one is the key."""
+
+    title: str
+    key: str
+    key_index: int
+    shown: dict[str, int]  # header name -> column index, of the columns presented
+
+    @classmethod
+    def of(
+        cls, title: str, header: Sequence[str], key: str, keep: Collection[str] | None
+    ) -> RowShape:
+        columns = columns_of(header)
         shown = {
             name: index
             for name, index in columns.items()
             if keep is None or name in keep or name == key
         }
-        seen: dict[str, int] = {}
-        out: list[SourceRecord] = []
-        for offset, row in enumerate(self.rows):
-            if not any(v.strip() for v in row):
-                continue  # blank rows separate blocks; they are nobody's record
-            number = self.first_row + offset
-            data: dict[str, Any] = {
-                name: (row[index] if index < len(row) else "") for name, index in shown.items()
-            }
-            data[ROW] = number
-            value = _text(row, key_index)
-            if not value:
-                data[PROBLEM] = f"{self.title} row {number} has no {key}"
-                out.append(SourceRecord(entity=self.title, data=data))
-                continue
-            first = seen.get(value)
-            if first is not None:
-                data[PROBLEM] = (
-                    f"{self.title} row {first} and row {number} have the same {key} {value}"
-                )
-                out.append(SourceRecord(entity=self.title, data=data, external_id=value))
-                continue
-            seen[value] = number
-            out.append(SourceRecord(entity=self.title, data=data, external_id=value))
-        return out
+        return cls(title, key, columns[key], shown)
+
+    def record(self, row: Sequence[str], number: int, first: int | None) -> SourceRecord | None:
+        """Sheet row `number` as a record (None: blank). `first`: the row number of the
+        first row above it with the same key, if any (this one is then a duplicate)."""
+        if not any(v.strip() for v in row):
+            return None  # blank rows separate blocks; they are nobody's record
+        data: dict[str, Any] = {
+            name: (row[index] if index < len(row) else "") for name, index in self.shown.items()
+        }
+        data[ROW] = number
+        value = _text(row, self.key_index)
+        if not value:
+            data[PROBLEM] = f"{self.title} row {number} has no {self.key}"
+            return SourceRecord(entity=self.title, data=data)
+        if first is not None and first < number:
+            data[PROBLEM] = (
+                f"{self.title} row {first} and row {number} have the same {self.key} {value}"
+            )
+        return SourceRecord(entity=self.title, data=data, external_id=value)
 
 
 def columns_of(header: Sequence[str]) -> dict[str, int]:

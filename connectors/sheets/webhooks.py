@@ -3,15 +3,18 @@
 Signed with Standard Webhooks v1 (`webhook-id`, `webhook-timestamp`, `webhook-signature`);
 the id is the same for every retry of one event, so it is the delivery's dedupe key. Two
 payloads: `sheet.edit` (a person changed a block of cells) and `sheet.change` (rows
-inserted, removed, sorted...). Either way the event says "this tab changed": rows move, so
-syncd re-reads the tab and matches rows by key, never by the row numbers in the payload.
+inserted, removed, sorted...). Either way the event says "this tab changed", and rows are
+matched by key, never by position. When every delivery waiting for a tab is a cell edit,
+`edited_rows` names the rows, and only those (with the header and the key column, which
+tell the columns and the duplicate keys) are read: an edit leaves rows where they are, and
+whatever moves rows arrives as a `sheet.change`, which has the whole tab re-read.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -31,6 +34,8 @@ class TriggerEvent(BaseModel):
     spreadsheetId: str
     sheetName: str
     user: str | None = None
+    rowStart: int | None = None  # sheet.edit: the edited block's rows, 1-based, inclusive
+    rowEnd: int | None = None
 
 
 def parse_delivery(
@@ -77,3 +82,35 @@ def parse_delivery(
             author=event.user,
         )
     ]
+
+
+def edited_rows(
+    bodies: Sequence[bytes], *, spreadsheet_id: str, tab: str, header_row: int, limit: int
+) -> list[int] | None:
+    """The rows of `tab` that stored (verified) cell-edit deliveries name, in order.
+
+    None when they cannot narrow the read down: a structural change, an edit without rows
+    or touching the header, another tab or sheet, or more than `limit` rows in all.
+    """
+    rows: set[int] = set()
+    for body in bodies:
+        try:
+            event = TriggerEvent.model_validate_json(body)
+        except ValidationError:
+            return None
+        start, end = event.rowStart, event.rowEnd
+        if (
+            event.type != "sheet.edit"
+            or event.spreadsheetId != spreadsheet_id
+            or event.sheetName != tab
+            or start is None
+            or end is None
+            or start <= header_row
+            or end < start
+            or end - start >= limit
+        ):
+            return None
+        rows.update(range(start, end + 1))
+        if len(rows) > limit:
+            return None
+    return sorted(rows) or None

@@ -30,13 +30,13 @@ from syncd.connector import (
     SourceRecord,
     WebhookEvent,
 )
-from syncd.errors import ConnectorError, PermanentError
+from syncd.errors import ConnectorError, PermanentError, UnsupportedCapability
 from syncd.http import RateLimiter
 
 from .client import RefusedError, ShotGridClient, describe_error
 from .config import ShotGridConfig
 from .paging import Cursor, field_list, flatten, id_body, row_time, search_body, served_size
-from .webhooks import author_of, parse_deliveries
+from .webhooks import apply_events, author_of, parse_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class ShotGridConnector:
             Capability.FETCH,
             Capability.DELETES,
             Capability.WEBHOOK,
+            Capability.WEBHOOK_VALUES,
             Capability.PEOPLE,
         }
     )
@@ -294,6 +295,27 @@ class ShotGridConnector:
             return
 
     # -- webhooks -------------------------------------------------------------------------
+    def apply_deliveries(
+        self,
+        entity: str,
+        stored: Mapping[str, Mapping[str, Any]],
+        deliveries: Sequence[bytes],
+        *,
+        fields: Sequence[tuple[str, ...]],
+    ) -> dict[str, dict[str, Any]]:
+        """Stored tasks, assets and shots with the attribute changes delivered since."""
+        names = field_list(entity, fields)
+        if names == "*":
+            return {}  # cannot tell whether the stored data holds every field
+        return apply_events(entity, stored, deliveries, names.split(","))
+
+    def fetch_delivered(
+        self, entity: str, deliveries: Sequence[bytes], *, fields: Sequence[tuple[str, ...]]
+    ) -> list[SourceRecord] | None:
+        """Records are re-read by id (`fetch`), or taken from deliveries."""
+        del entity, deliveries, fields
+        raise UnsupportedCapability(f"{self.name}: records are fetched by id")
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
         """Verify `X-SG-SIGNATURE` over the raw body; one event per delivery of a mapped type."""
         secret = self.config.webhook_secret

@@ -115,6 +115,21 @@ def _by_source(keys: Iterable[LinkKey]) -> Iterator[tuple[str, str, Sequence[str
             yield connector, entity, chunk
 
 
+def _read_and_live(
+    connector: str, entity: str, external_ids: Sequence[str], *columns: sa.ColumnElement[Any]
+) -> sa.Select[Any]:
+    """Columns of the links of these sources that are linked, read (a content hash) and live."""
+    c = t.links.c
+    return sa.select(*columns).where(
+        c.connector == connector,
+        c.entity == entity,
+        c.external_id.in_(external_ids),
+        c.content_hash.is_not(None),
+        c.placeholder.is_(False),
+        c.deleted.is_(False),
+    )
+
+
 def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -201,16 +216,24 @@ class Tx:
         found: dict[LinkKey, str] = {}
         c = t.links.c
         for connector, entity, chunk in _by_source(keys):
-            query = sa.select(c.external_id, c.content_hash).where(
-                c.connector == connector,
-                c.entity == entity,
-                c.external_id.in_(chunk),
-                c.content_hash.is_not(None),
-                c.placeholder.is_(False),
-                c.deleted.is_(False),
-            )
+            query = _read_and_live(connector, entity, chunk, c.external_id, c.content_hash)
             for external_id, content_hash in self.conn.execute(query):
                 found[(connector, entity, external_id)] = content_hash
+        return found
+
+    def current_source_data(
+        self, connector: str, entity: str, external_ids: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """Source records as last read, where that is still what the tool holds as far as
+        syncd knows: linked, live, and not written by syncd since (a write clears the
+        content hash; the next read sets it)."""
+        found: dict[str, dict[str, Any]] = {}
+        c = t.links.c
+        for _, _, chunk in _by_source((connector, entity, e) for e in external_ids):
+            query = _read_and_live(connector, entity, chunk, c.external_id, c.data)
+            for external_id, data in self.conn.execute(query):
+                if data:
+                    found[external_id] = dict(data)
         return found
 
     def links_of(self, record_ids: Iterable[str]) -> dict[str, list[LinkRow]]:
