@@ -178,6 +178,18 @@ class RateLimiter:
         self._lock = threading.Lock()
         self.waited = 0.0  # total seconds spent waiting, for status and benchmarks
 
+    @classmethod
+    def per_clock_minute(
+        cls, per_minute: float, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
+    ) -> RateLimiter:
+        """For a quota refilled at each minute boundary (Google's): a bucket's burst plus a
+        minute of refill is all that any minute can see, so together they stay within it
+        (a burst of a twelfth, the rest spread over the minute). A plain bucket at the full
+        rate goes over in a minute that starts with it full, and the 429s that follow carry
+        no Retry-After: seconds of backoff for a request that could have waited a second."""
+        burst = max(1.0, per_minute / 12.0)
+        return cls(max(per_minute - burst, per_minute / 2.0), burst=burst, clock=clock, sleep=sleep)
+
     def acquire(self, n: float = 1.0) -> None:
         """Block until `n` calls may be made."""
         while True:
@@ -185,8 +197,8 @@ class RateLimiter:
                 now = self._clock()
                 self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
                 self._last = now
-                if self._tokens >= n:
-                    self._tokens -= n
+                if self._tokens >= n - 1e-9:  # rounding: a wait of 1e-17 s may not move a clock
+                    self._tokens = max(0.0, self._tokens - n)
                     return
                 wait = (n - self._tokens) / self.rate
             self.waited += wait

@@ -58,8 +58,12 @@ class SheetsClient:
         self._lock = threading.Lock()
         self._info: dict[str, Any] | None = None
         self.limiters: dict[Kind, RateLimiter] = {
-            "read": RateLimiter(config.read_quota_per_minute, clock=clock, sleep=sleep),
-            "write": RateLimiter(config.write_quota_per_minute, clock=clock, sleep=sleep),
+            "read": RateLimiter.per_clock_minute(
+                config.read_quota_per_minute, clock=clock, sleep=sleep
+            ),
+            "write": RateLimiter.per_clock_minute(
+                config.write_quota_per_minute, clock=clock, sleep=sleep
+            ),
         }
 
     # -- credentials ----------------------------------------------------------------------

@@ -96,3 +96,20 @@ def test_rate_limiter_paces_calls() -> None:
     # 2 from the burst, then one a second.
     assert now[0] == pytest.approx(3.0)
     assert limiter.waited == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("quota", [60, 300, 7])
+def test_a_clock_minute_quota_is_never_exceeded_in_any_minute(quota: int) -> None:
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter.per_clock_minute(quota, clock=lambda: now[0], sleep=sleep)
+    moments = []
+    for _ in range(quota * 5):  # five minutes of as many calls as it allows
+        limiter.acquire()
+        moments.append(now[0])
+    for start in range(300):  # every window of 60 s, whatever its alignment
+        assert sum(start <= m < start + 60 for m in moments) <= quota
+    assert len(moments) / (moments[-1] / 60) >= quota * 0.85  # and close to the quota
