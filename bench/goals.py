@@ -94,11 +94,18 @@ def _incremental(result: Json | None) -> list[Json]:
         if allowed is not None:
             p99 = push["p99_ms"] / 1000 if push else None
             missing = sum(v for k, v in r["missing"].items() if k.startswith("push"))
+            # By direction too: one may be bound by a tool's write quota, the other not.
+            directions = ", ".join(
+                f"{k.removeprefix('push ')} {v['p99_ms'] / 1000:.2f} s"
+                for k, v in sorted(r["latency"].items())
+                if k.startswith("push ") and k != "push (all)"
+            )
             out.append(
                 _goal(
                     f"webhook-to-push p99 < {allowed:g} s + sandbox path ({path_s:.2f} s)"
                     f" at {r['rate']:g} edits/s",
                     (f"p99 {p99:.2f} s" if p99 is not None else "no push seen")
+                    + (f" ({directions})" if directions else "")
                     + (f", {missing} not seen" if missing else ""),
                     p99 is not None and p99 < allowed + path_s and not missing,
                 )

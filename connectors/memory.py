@@ -98,6 +98,11 @@ class MemoryConnector:
     _seq: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def records_per_write(self) -> int:
+        """No calls: any number at once."""
+        return 500
+
     @classmethod
     def from_config(cls, name: str, config: MemoryConfig, **_: Any) -> MemoryConnector:
         """Build from a `[connectors.<name>]` table."""

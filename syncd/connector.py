@@ -130,6 +130,11 @@ class Connector(Protocol):
         """The tool's user id that syncd writes as (its own edits are echoes)."""
         ...
 
+    @property
+    def records_per_write(self) -> int:
+        """How many records one write call carries (1: a call per record)."""
+        ...
+
     def pull(
         self, entity: str, cursor: str | None, *, fields: Sequence[tuple[str, ...]]
     ) -> Iterator[Batch]:

@@ -183,6 +183,11 @@ class JiraConnector:
         return me
 
     @property
+    def records_per_write(self) -> int:
+        """One issue per edit call (the bulk edit API sets one value on many issues)."""
+        return 1
+
+    @property
     def integration_user(self) -> str | None:
         """The accountId syncd works as (None while Jira cannot be asked).
 

@@ -56,6 +56,7 @@ from .writes import Located, cell_value
 log = logging.getLogger(__name__)
 
 _SYNTHETIC = frozenset({ROW, PROBLEM})  # what the connector adds; no cell holds them
+WRITE_ROWS_PER_CALL = 500  # rows a round hands one push (all of them go in one call)
 
 
 class SheetsConnector:
@@ -113,6 +114,11 @@ class SheetsConnector:
     def name(self) -> str:
         """The configured name of this instance."""
         return self._name
+
+    @property
+    def records_per_write(self) -> int:
+        """A push writes every row's cells in one `values:batchUpdate`."""
+        return WRITE_ROWS_PER_CALL
 
     @property
     def integration_user(self) -> str | None:

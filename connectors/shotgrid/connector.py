@@ -101,6 +101,11 @@ class ShotGridConnector:
         return self._name
 
     @property
+    def records_per_write(self) -> int:
+        """Updates per `_batch` call."""
+        return self.config.batch_size
+
+    @property
     def integration_user(self) -> str | None:
         """The script's ApiUser as `"ApiUser:<id>"`, the form webhook authors take.
 
