@@ -25,6 +25,12 @@ class Metrics:
         self.pushed = Counter(
             "syncd_records_pushed_total", "Source records written", ["connector"], registry=r
         )
+        self.from_deliveries = Counter(
+            "syncd_records_from_webhooks_total",
+            "Source records brought up to date from webhook values instead of re-read",
+            ["connector"],
+            registry=r,
+        )
         self.conflicts_opened = Counter(
             "syncd_conflicts_opened_total", "Conflicts opened", registry=r
         )

@@ -214,6 +214,8 @@ class Worker:
             self.metrics.job_seconds.labels(kind).observe(seconds)
             if report.pulled:
                 self.metrics.pulled.labels(connector).inc(report.pulled)
+            if report.from_deliveries:
+                self.metrics.from_deliveries.labels(connector).inc(report.from_deliveries)
             if kind == "poll":
                 self.metrics.sync_seconds.labels(connector).observe(seconds)
             if report.conflicts_opened:

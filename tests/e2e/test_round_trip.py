@@ -64,11 +64,23 @@ def sg(stack: Stack, task_id: int) -> dict[str, object]:
     return attributes
 
 
+def from_webhooks(stack: Stack, connector: str) -> float:
+    """Records the service brought up to date from webhook values (no re-read)."""
+    registry = stack.service.metrics.registry
+    value = registry.get_sample_value("syncd_records_from_webhooks_total", {"connector": connector})
+    return value or 0.0
+
+
 def test_shotgrid_edit_reaches_jira_through_webhooks(stack: Stack) -> None:
     key, task_id = linked_pair(stack.production)
     artist = stack.production.people[1].email
+    # The scheduler's next poll reads back what the first sync wrote (a record syncd wrote
+    # to is re-read on its next webhook; one it has read since is updated from the event).
+    stack.service.engine.sync(push=False)
+    before = from_webhooks(stack, "shotgrid")
     stack.box.shotgrid.edit_as(artist, "Task", task_id, {"sg_status_list": "rev"})
     wait_for(lambda: jira_status(stack, key) == "In Review")
+    assert from_webhooks(stack, "shotgrid") > before  # the event's value, not a re-read
     # The ShotGrid status also lands in Jira's "Pipeline Status" write-back field.
     wait_for(
         lambda: stack.box.jira.issue(key)["fields"].get("customfield_10033") == "Pending Review"
