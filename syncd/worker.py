@@ -41,12 +41,12 @@ from syncd.store.store import Tx
 
 log = logging.getLogger(__name__)
 
-# Writes per tool per round: what the round changed first, then a slice of the backlog, each
-# at most WRITE_CALLS_PER_ROUND calls' worth (a call carries one Jira issue, 100 ShotGrid
-# updates, every row of a sheet). Small, so a round stays short: at Jira's 10 writes a
-# second, 10 writes are a second during which the lane's next webhooks wait (25 made it 2.5
-# s: stored p99 21 s at 100 edits/s, 3.9 s with 10). What does not fit is written by the
-# target tool's own lane, oldest first.
+# Writes per tool per round: what the round changed first, then a slice of the backlog. For
+# a tool that takes one record per call (Jira) at most WRITE_CALLS_PER_ROUND records, about a
+# second of Jira's quota during which the lane's next webhooks wait (25 made it 2.5 s:
+# stored p99 21 s at 100 edits/s, 3.0 s with 10); for a tool that batches, one call's worth
+# (100 ShotGrid updates, a sheet's rows). What does not fit is written by the target tool's
+# own lane, oldest first.
 WRITE_CALLS_PER_ROUND = 10
 # Jobs claimed per round. Refreshes of one entity share one fetch (a ShotGrid `_search`
 # takes 500 ids, a Jira search 100 keys), so a lane that fell behind during a slow round
@@ -156,6 +156,7 @@ class Worker:
         return self.connectors is None or connector in self.connectors
 
     def _round_writes(self, connector: str) -> int:
+        """How many writes to this tool a round may make (see WRITE_CALLS_PER_ROUND)."""
         per_call = max(1, self.engine.connectors[connector].records_per_write)
         return WRITE_CALLS_PER_ROUND if per_call == 1 else per_call
 
