@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from syncd.rollups.compute import compute_rollups
 from syncd.rollups.flush import FlushResult, RollupPublisher
 from syncd.rollups.model import RollupSet
-from syncd.rollups.source import read_rollup_input
+from syncd.rollups.source import ParsedRows, read_rollup_input
 from syncd.settings import RollupSettings
 from syncd.store.store import Store
 
@@ -54,6 +54,7 @@ class RollupRunner:
         self, store: Store, settings: RollupSettings, api: SheetsApi, spreadsheet_id: str
     ) -> None:
         self.store, self.settings = store, settings
+        self._parsed = ParsedRows()  # rows unchanged since the last recompute are not re-parsed
         self.publisher = RollupPublisher(
             store,
             ConnectorWriter(api, spreadsheet_id),
@@ -69,7 +70,9 @@ class RollupRunner:
 
     def compute(self) -> RollupSet:
         """The rollups as the store stands now."""
-        data = read_rollup_input(self.store, pipeline_connector=self.settings.pipeline_connector)
+        data = read_rollup_input(
+            self.store, pipeline_connector=self.settings.pipeline_connector, parsed=self._parsed
+        )
         return compute_rollups(data, self.settings)
 
     def run(self, *, force: bool = False) -> FlushResult:

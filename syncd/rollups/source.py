@@ -12,8 +12,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import threading
+from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,52 +48,94 @@ class _Link:
         self.ref, self.bases, self.data = ref, bases, data
 
 
+class ParsedRows:
+    """What the last read parsed, by row and by the row's stored JSON text.
+
+    A recompute reads every record, and between two of them most have not changed: a row
+    whose text is what it was is neither decoded nor validated again. Keyed by the content
+    itself, so nothing needs invalidating; rows not seen in a read are forgotten.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[Hashable, tuple[Hashable, Any]] = {}
+        self._seen: set[Hashable] = set()
+        self._lock = threading.Lock()  # one read at a time uses it
+
+    def get(self, key: Hashable, text: Hashable, parse: Callable[[], Any]) -> Any:
+        """The parsed value of row `key` whose stored text is `text`."""
+        self._seen.add(key)
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] == text:
+            return hit[1]
+        value = parse()
+        self._entries[key] = (text, value)
+        return value
+
+    def forget_unseen(self) -> None:
+        """Drop rows the last read did not see (deleted since)."""
+        self._entries = {k: v for k, v in self._entries.items() if k in self._seen}
+        self._seen = set()
+
+
 def read_rollup_input(
-    store: Store, *, pipeline_connector: str = "shotgrid", now: datetime | None = None
+    store: Store,
+    *,
+    pipeline_connector: str = "shotgrid",
+    now: datetime | None = None,
+    parsed: ParsedRows | None = None,
 ) -> RollupInput:
     """Everything the rollups need, read in one transaction."""
     # A snapshot: the whole-store read takes a while, and writers must not wait for it.
     with store.snapshot() as tx:
-        return read_from(tx, pipeline_connector=pipeline_connector, now=now)
+        if parsed is None:
+            return read_from(tx, pipeline_connector=pipeline_connector, now=now)
+        with parsed._lock:
+            return read_from(tx, pipeline_connector=pipeline_connector, now=now, parsed=parsed)
 
 
 def read_from(
-    tx: Tx, *, pipeline_connector: str = "shotgrid", now: datetime | None = None
+    tx: Tx,
+    *,
+    pipeline_connector: str = "shotgrid",
+    now: datetime | None = None,
+    parsed: ParsedRows | None = None,
 ) -> RollupInput:
-    """Everything the rollups need, from an open transaction (`now`: the store's clock)."""
-    links, gone = _links(tx, pipeline_connector)
+    """Everything the rollups need, from an open transaction (`now`: the store's clock).
+
+    With `parsed`, JSON columns are read as text and parsed only when they changed.
+    """
+    memo = parsed if parsed is not None else ParsedRows()
+    links, gone = _links(tx, pipeline_connector, memo)
     tasks: list[TaskEntry] = []
     invoices: list[Entry[Invoice]] = []
     assets: list[Entry[Asset]] = []
     lines: list[Entry[BudgetLine]] = []
     errors: list[SourceError] = []
-    query = sa.select(t.records).order_by(t.records.c.id)
-    for row in tx.conn.execute(query):
-        record_links = links.get(row.id, [])
-        if not record_links and row.id in gone:
+    r = t.records.c
+    query = sa.select(r.id, r.kind, _text(r.fields), _text(r.meta), _text(r.flags)).order_by(r.id)
+    for row_id, kind_name, fields_text, meta_text, flags_text in tx.conn.execute(query):
+        record_links = links.get(row_id, [])
+        if not record_links and row_id in gone:
             continue  # every tool that had it deleted it
         sources = tuple(sorted((link.ref for link in record_links), key=_ref_key))
-        flags = _flags(row.flags)
-        changed = _times(row.meta)
+        text = (kind_name, fields_text, meta_text, flags_text)
         try:
-            kind = RecordKind(row.kind)
-            if kind is RecordKind.TASK:
-                task = Task.model_validate(row.fields)
-                step = _step(record_links, pipeline_connector)
-                tasks.append(TaskEntry(row.id, task, sources, flags, changed, step))
-            elif kind is RecordKind.INVOICE:
-                invoices.append(
-                    Entry(row.id, Invoice.model_validate(row.fields), sources, flags, changed)
-                )
-            elif kind is RecordKind.ASSET:
-                assets.append(
-                    Entry(row.id, Asset.model_validate(row.fields), sources, flags, changed)
-                )
-            else:
-                line = BudgetLine.model_validate(row.fields)
-                lines.append(Entry(row.id, line, sources, flags, changed))
+            kind, model, flags, changed = memo.get(
+                ("record", row_id), text, partial(_record, *text)
+            )
         except (ValueError, ValidationError) as exc:
-            errors.append(_unreadable(row.id, row.kind, exc, tx.now))
+            errors.append(_unreadable(row_id, kind_name, exc, tx.now))
+            continue
+        if kind is RecordKind.TASK:
+            step = _step(record_links, pipeline_connector)
+            tasks.append(TaskEntry(row_id, model, sources, flags, changed, step))
+        elif kind is RecordKind.INVOICE:
+            invoices.append(Entry(row_id, model, sources, flags, changed))
+        elif kind is RecordKind.ASSET:
+            assets.append(Entry(row_id, model, sources, flags, changed))
+        else:
+            lines.append(Entry(row_id, model, sources, flags, changed))
+    memo.forget_unseen()
     errors += _source_errors(tx)
     return RollupInput(
         now=now or tx.now,
@@ -108,13 +153,15 @@ def _ref_key(ref: SourceRef) -> tuple[str, str, str]:
     return (ref.connector, ref.entity, ref.external_id)
 
 
-def _links(tx: Tx, pipeline_connector: str) -> tuple[dict[str, list[_Link]], set[str]]:
+def _links(
+    tx: Tx, pipeline_connector: str, memo: ParsedRows
+) -> tuple[dict[str, list[_Link]], set[str]]:
     """Live links by record id, and the ids of records that only have deleted links."""
     c = t.links.c
     # Source data and bases only serve a task's step: decoded for the pipeline tool only.
     pipeline = c.connector == pipeline_connector
-    data = sa.case((pipeline, c.data), else_=sa.null()).label("pipeline_data")
-    bases = sa.case((pipeline, c.bases), else_=sa.null()).label("pipeline_bases")
+    data = _text(sa.case((pipeline, c.data), else_=sa.null())).label("pipeline_data")
+    bases = _text(sa.case((pipeline, c.bases), else_=sa.null())).label("pipeline_bases")
     query = sa.select(
         c.record_id, c.connector, c.entity, c.external_id, bases, c.placeholder, c.deleted, data
     )
@@ -127,9 +174,49 @@ def _links(tx: Tx, pipeline_connector: str) -> tuple[dict[str, list[_Link]], set
             dead.add(row.record_id)
             continue
         ref = SourceRef(row.connector, row.entity, row.external_id)
-        link = _Link(ref, row.pipeline_bases or {}, row.pipeline_data)
-        live.setdefault(row.record_id, []).append(link)
+        text = (row.pipeline_bases, row.pipeline_data)
+        link_bases, link_data = (
+            memo.get(("link", *_ref_key(ref)), text, partial(_link_json, *text))
+            if any(text)
+            else ({}, None)
+        )
+        live.setdefault(row.record_id, []).append(_Link(ref, link_bases, link_data))
     return live, dead - set(live)
+
+
+def _text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str | None]:
+    """A JSON column as its stored text (decoded here, and only when it changed)."""
+    return sa.cast(column, sa.Text)
+
+
+def _json(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+def _link_json(bases: str | None, data: str | None) -> tuple[dict[str, Any], Any]:
+    return _json(bases) or {}, _json(data)
+
+
+def _record(
+    kind_name: str, fields: str | None, meta: str | None, flags: str | None
+) -> tuple[RecordKind, Any, tuple[FieldFlag, ...], dict[str, datetime]]:
+    """A record row's kind, typed model, flags and field times (raises if it does not fit)."""
+    kind = RecordKind(kind_name)
+    model: type[Task | Invoice | Asset | BudgetLine] = _MODELS[kind]
+    return (
+        kind,
+        model.model_validate(_json(fields) or {}),
+        _flags(_json(flags)),
+        _times(_json(meta)),
+    )
+
+
+_MODELS: dict[RecordKind, type[Task | Invoice | Asset | BudgetLine]] = {
+    RecordKind.TASK: Task,
+    RecordKind.INVOICE: Invoice,
+    RecordKind.ASSET: Asset,
+    RecordKind.BUDGET_LINE: BudgetLine,
+}
 
 
 def _step(links: list[_Link], pipeline_connector: str) -> str | None:

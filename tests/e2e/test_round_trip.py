@@ -77,6 +77,9 @@ def test_shotgrid_edit_reaches_jira_through_webhooks(stack: Stack) -> None:
     # The scheduler's next poll reads back what the first sync wrote (a record syncd wrote
     # to is re-read on its next webhook; one it has read since is updated from the event).
     stack.service.engine.sync(push=False)
+    # ShotGrid's clocks have whole seconds: an edit in the second of the last write to the
+    # task could be older than what syncd read, so syncd would (rightly) re-read it.
+    time.sleep(1.05 - time.time() % 1)
     before = from_webhooks(stack, "shotgrid")
     stack.box.shotgrid.edit_as(artist, "Task", task_id, {"sg_status_list": "rev"})
     wait_for(lambda: jira_status(stack, key) == "In Review")

@@ -17,7 +17,7 @@ from syncd.connector import SourceRecord
 from syncd.engine import Engine
 from syncd.mapping.load import load_mappings
 from syncd.rollups.model import SourceRef
-from syncd.rollups.source import read_rollup_input
+from syncd.rollups.source import ParsedRows, read_rollup_input
 from syncd.store import tables as t
 from syncd.store.store import Store
 from tests.factories import sqlite_copy
@@ -156,3 +156,22 @@ def test_an_empty_store_reads_as_an_empty_input(store):
     data = read_rollup_input(store, now=AT + timedelta(days=1))
     assert data.now == AT + timedelta(days=1)
     assert (data.tasks, data.invoices, data.runs, data.conflicts) == ((), (), (), ())
+
+
+def test_rows_parsed_last_time_are_reused_only_while_their_text_is_unchanged(store_url):
+    store = Store(store_url, clock=lambda: AT)  # JSON read as text: SQLite and PostgreSQL
+    fill(store)
+    parsed = ParsedRows()
+    assert read_rollup_input(store, parsed=parsed) == read_rollup_input(store)
+    engine = Engine(store, {}, load_mappings(MAPPINGS))
+    # A retitle, a new step in the pipeline tool's data, a deletion, a new record.
+    engine.ingest("jira", "issue", [issue("HRB-2", "QA Hold", summary="Renamed")])
+    engine.ingest("shotgrid", "Task", [sg_task(step={"type": "Step", "id": 3, "name": "Rig"})])
+    engine.ingest("jira", "issue", [SourceRecord(entity="issue", data={}, deleted=True,
+                                                 external_id="HRB-2")])  # fmt: skip
+    engine.ingest("jira", "issue", [issue("HRB-4", "Done")])
+    again = read_rollup_input(store, parsed=parsed)
+    assert again == read_rollup_input(store)
+    assert {e.record.jira_key for e in again.tasks} == {"HRB-1", "HRB-4"}
+    assert next(e for e in again.tasks if e.record.jira_key == "HRB-1").step == "Rig"
+    store.close()
