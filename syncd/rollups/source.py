@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -59,7 +60,13 @@ class ParsedRows:
     def __init__(self) -> None:
         self._entries: dict[Hashable, tuple[Hashable, Any]] = {}
         self._seen: set[Hashable] = set()
-        self._lock = threading.Lock()  # one read at a time uses it
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def reading(self) -> Iterator[ParsedRows]:
+        """Use it for one read (one read at a time)."""
+        with self._lock:
+            yield self
 
     def get(self, key: Hashable, text: Hashable, parse: Callable[[], Any]) -> Any:
         """The parsed value of row `key` whose stored text is `text`."""
@@ -89,8 +96,8 @@ def read_rollup_input(
     with store.snapshot() as tx:
         if parsed is None:
             return read_from(tx, pipeline_connector=pipeline_connector, now=now)
-        with parsed._lock:
-            return read_from(tx, pipeline_connector=pipeline_connector, now=now, parsed=parsed)
+        with parsed.reading() as rows:
+            return read_from(tx, pipeline_connector=pipeline_connector, now=now, parsed=rows)
 
 
 def read_from(
