@@ -264,34 +264,34 @@ class Engine:
         on_commit: OnCommit | None,
     ) -> SyncReport:
         entity, paths = mapping.entity, mapping.source_paths()
-        told: set[str] = set()
+        stored: dict[str, dict[str, Any]] = {}
+        told: dict[str, dict[str, Any]] = {}
         if deliveries and Capability.WEBHOOK_VALUES in connector.capabilities:
             with self.store.snapshot() as tx:  # a first look, without the write lock
                 stored = tx.current_source_data(connector.name, entity, wanted)
-            told = set(connector.apply_deliveries(entity, stored, deliveries, fields=paths))
+            told = connector.apply_deliveries(entity, stored, deliveries, fields=paths)
         rest = [e for e in wanted if e not in told]
         records = connector.fetch(entity, rest, fields=paths) if rest else []
         while True:
             with self.store.transaction(dry_run=self.dry_run) as tx:
                 tx.serialize_writers()
-                applied: dict[str, dict[str, Any]] = {}
-                if told:
-                    # Again under the write lock: another lane may have written to one of
-                    # these since (its stored data is then no longer the tool's).
-                    stored = tx.current_source_data(connector.name, entity, sorted(told))
-                    applied = connector.apply_deliveries(entity, stored, deliveries, fields=paths)
-                stale = told - applied.keys()
+                # Under the write lock: what was applied holds only while the stored data it
+                # was applied to is still there (a lane that wrote to one of these since
+                # cleared it: the tool holds something else).
+                now = tx.current_source_data(connector.name, entity, sorted(told))
+                stale = {e for e in told if now.get(e) != stored.get(e)}
                 if not stale:
                     page = records + [
                         SourceRecord(entity=entity, data=data, external_id=external_id)
-                        for external_id, data in applied.items()
+                        for external_id, data in told.items()
                     ]
                     report = _BatchIngest(self, tx, mapping, None).run(page)
-                    report.from_deliveries = len(applied)
+                    report.from_deliveries = len(told)
                     if on_commit is not None:
                         on_commit(tx)
                     return report
-            told -= stale  # nothing was written: read those instead, and store all at once
+            # Nothing was written: read those instead, and store all at once.
+            told = {e: data for e, data in told.items() if e not in stale}
             records += connector.fetch(entity, sorted(stale), fields=paths)
 
     def ingest(

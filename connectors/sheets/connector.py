@@ -137,7 +137,7 @@ class SheetsConnector:
         del cursor  # a sheet has no clock: every pull is a full snapshot
         key = self._key(entity)
         tab = self._read_tab(entity, key)
-        records = tab.records(key, self._keep(entity, tab, fields))
+        records = tab.records(key, self._keep(entity, tab.header, fields))
         size = self.config.batch_size
         for start in range(0, len(records), size):
             yield Batch(records=records[start : start + size], cursor=None)
@@ -148,7 +148,7 @@ class SheetsConnector:
         """Re-read the tab (one call) and return the rows with these keys; missing: deleted."""
         key = self._key(entity)
         tab = self._read_tab(entity, key)
-        found = live(tab.records(key, self._keep(entity, tab, fields)))
+        found = live(tab.records(key, self._keep(entity, tab.header, fields)))
         return [
             found.get(e) or SourceRecord(entity=entity, data={}, deleted=True, external_id=e)
             for e in dict.fromkeys(external_ids)
@@ -192,8 +192,7 @@ class SheetsConnector:
         for number, value in sorted(column_cells(read[1]).items()):
             if number > header_row:
                 first_of.setdefault(value, number)
-        keep = {path[0] for path in fields if path} - _SYNTHETIC if fields else None
-        shape = RowShape.of(entity, header, key, keep)
+        shape = RowShape.of(entity, header, key, self._keep(entity, header, fields))
         out: list[SourceRecord] = []
         for (first, last), value_range in zip(spans, read[2:], strict=True):
             values = cells(value_range)
@@ -245,12 +244,14 @@ class SheetsConnector:
             self._log.warning("tab %r has two %r columns; only the first is read", entity, name)
         return tab
 
-    def _keep(self, entity: str, tab: Tab, fields: Sequence[tuple[str, ...]]) -> set[str] | None:
+    def _keep(
+        self, entity: str, header: Sequence[str], fields: Sequence[tuple[str, ...]]
+    ) -> set[str] | None:
         """The headers to present (None: all); a mapped header the tab lacks is worth a word."""
         if not fields:
             return None
         keep = {path[0] for path in fields if path} - _SYNTHETIC
-        missing = sorted(keep - set(tab.columns()))
+        missing = sorted(keep - set(columns_of(header)))
         if missing:
             self._log.warning("tab %r has no column %s (renamed?)", entity, ", ".join(missing))
         return keep

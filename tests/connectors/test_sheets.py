@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connectors.memory import MemoryConfig, MemoryConnector
 from connectors.sheets import SheetsConnector
@@ -24,6 +23,7 @@ from syncd.sandbox.production import SheetTab
 from syncd.sandbox.sheets import QuotaLimits, ServiceAccount
 from syncd.signatures import SignatureError, sign_standard
 from syncd.store.store import Store
+from tests.connectors.conftest import RSA_KEY
 from tests.contract.harness_sheets import WEBHOOK_SECRET, SheetsHarness
 from tests.factories import sqlite_copy
 
@@ -35,7 +35,6 @@ VALUES_UPDATE = "POST /v4/spreadsheets/{spreadsheet_id}/values:batchUpdate"
 BATCH_UPDATE = "POST /v4/spreadsheets/{spreadsheet_id}:batchUpdate"
 METADATA = "GET /v4/spreadsheets/{spreadsheet_id}"
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
-RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # one per session
 
 
 @pytest.fixture(autouse=True)
@@ -53,23 +52,6 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setattr(socket, "getaddrinfo", guarded)
     yield attempts
     assert attempts == []
-
-
-@pytest.fixture
-def sheets() -> Iterator[SheetsHarness]:
-    harness = SheetsHarness(private_key=RSA_KEY)
-    harness.start()
-    yield harness
-    harness.stop()
-
-
-@pytest.fixture
-def messy() -> Iterator[SheetsHarness]:
-    """The production's Invoices tab as generated: with its duplicated row."""
-    harness = SheetsHarness(clean=False, private_key=RSA_KEY)
-    harness.start()
-    yield harness
-    harness.stop()
 
 
 def _pull(connector: SheetsConnector, entity: str = "Invoices", **kw: Any) -> list[SourceRecord]:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from connectors.sheets import SheetsConnector
 from syncd.connector import SourceRecord
@@ -22,23 +20,6 @@ pytestmark = pytest.mark.sandbox
 
 BATCH_GET = "GET /v4/spreadsheets/{spreadsheet_id}/values:batchGet"
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
-RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture
-def sheets() -> Iterator[SheetsHarness]:
-    harness = SheetsHarness(private_key=RSA_KEY)
-    harness.start()
-    yield harness
-    harness.stop()
-
-
-@pytest.fixture
-def messy() -> Iterator[SheetsHarness]:
-    harness = SheetsHarness(clean=False, private_key=RSA_KEY)
-    harness.start()
-    yield harness
-    harness.stop()
 
 
 def _whole(connector: SheetsConnector) -> dict[int, SourceRecord]:

@@ -27,14 +27,6 @@ BATCH = "POST /api/v1/entity/_batch"
 AUTH = "POST /api/v1/auth/access_token"
 
 
-@pytest.fixture
-def sg() -> Iterator[ShotGridHarness]:
-    harness = ShotGridHarness()
-    harness.start()
-    yield harness
-    harness.stop()
-
-
 def _pull(
     connector: ShotGridConnector,
     entity: str = "Task",
