@@ -51,6 +51,7 @@ from syncd.sandbox.serving import ServedApp
 from syncd.service import Service
 from syncd.settings import Settings, default_mappings_dir
 from syncd.store import tables as t
+from syncd.store.store import audit_entries
 
 DEFAULT_RATES = (10, 100)
 WARM_UP_RATE = 5
@@ -138,21 +139,23 @@ class Measured:
         """Title and status changes stored since `since`, with the invoice they belong to."""
         a, links = t.audit, t.links
         query = (
-            sa.select(a.c.field, a.c.new, a.c.recorded_at, links.c.connector, links.c.external_id)
+            sa.select(a, links.c.connector, links.c.external_id)
             .join(links, links.c.record_id == a.c.record_id)
-            .where(a.c.recorded_at >= since, a.c.field.in_(("title", "status")))
+            .where(a.c.recorded_at >= since)
         )
         with self.service.store.transaction() as tx:
             rows = tx.conn.execute(query).all()
         return [
             {
-                "field": r.field,
-                "value": r.new,
-                "t": r.recorded_at.timestamp(),
-                "connector": r.connector,
-                "external_id": r.external_id,
+                "field": entry["field"],
+                "value": entry["new"],
+                "t": entry["recorded_at"].timestamp(),
+                "connector": row.connector,
+                "external_id": row.external_id,
             }
-            for r in rows
+            for row in rows
+            for entry in audit_entries(row)
+            if entry["field"] in ("title", "status")
         ]
 
     def close(self) -> None:

@@ -8,7 +8,6 @@ connectors go on.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import uuid
@@ -24,6 +23,7 @@ import sqlalchemy as sa
 from syncd.connector import Capability, Connector, PushItem, SourceRecord
 from syncd.derive import derive
 from syncd.errors import AuthError, ConnectorError, TransientError
+from syncd.jsontext import digest_bytes
 from syncd.mapping.apply import EntityMapping, Pulled
 from syncd.mapping.load import MappingSet
 from syncd.model import JsonValue, RecordKind
@@ -85,7 +85,7 @@ OnCommit = Callable[[Tx], None]
 
 
 def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(digest_bytes(value)).hexdigest()
 
 
 def _raw_hash(basis: str, data: Mapping[str, Any]) -> str:

@@ -24,6 +24,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+from pydantic.fields import FieldInfo
 
 JsonValue = str | int | float | bool | None | list[Any] | dict[str, Any]
 
@@ -194,14 +195,34 @@ MODELS: dict[RecordKind, type[_Record]] = {
 }
 
 
+@cache
+def _field_infos(kind: RecordKind) -> dict[str, FieldInfo]:
+    # Looked up per field value in a sync: read pydantic's (computed) mapping once.
+    return dict(MODELS[kind].model_fields)
+
+
+@cache
+def _defaults(kind: RecordKind) -> dict[str, JsonValue]:
+    return {
+        name: info.get_default(call_default_factory=True)
+        for name, info in _field_infos(kind).items()
+    }
+
+
 def field_names(kind: RecordKind) -> frozenset[str]:
     """The fields a record of this kind has."""
-    return frozenset(MODELS[kind].model_fields)
+    return frozenset(_field_infos(kind))
+
+
+def field_default(kind: RecordKind, field: str) -> JsonValue:
+    """The value a record of this kind has in `field` when it was never set (a fresh copy)."""
+    default = _defaults(kind)[field]
+    return copy.deepcopy(default) if isinstance(default, list | dict) else default
 
 
 @cache
 def _adapter(kind: RecordKind, field: str) -> TypeAdapter[Any]:
-    info = MODELS[kind].model_fields[field]
+    info = _field_infos(kind)[field]
     annotation: Any = info.annotation
     if info.metadata:
         annotation = Annotated[annotation, *info.metadata]
@@ -231,7 +252,7 @@ def _canonical_scalar(kind: RecordKind, field: str, value: Any) -> JsonValue:
 
 
 def _canonical(kind: RecordKind, field: str, value: Any) -> JsonValue:
-    if field not in MODELS[kind].model_fields:
+    if field not in _field_infos(kind):
         raise ValueError(f"{kind} records have no field {field!r}")
     adapter = _adapter(kind, field)
     try:
@@ -248,7 +269,7 @@ def _canonical(kind: RecordKind, field: str, value: Any) -> JsonValue:
 
 def enum_for(kind: RecordKind, field: str) -> type[StrEnum] | None:
     """The enum a field's values come from, if any (for value-map validation)."""
-    annotation = MODELS[kind].model_fields[field].annotation
+    annotation = _field_infos(kind)[field].annotation
     for candidate in (TaskStatus, PipelineStatus, InvoiceStatus):
         if annotation == candidate | None or annotation is candidate:
             return candidate

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 from syncd.mapping.apply import FieldIssue
-from syncd.model import MODELS, JsonValue, RecordKind
+from syncd.model import JsonValue, RecordKind, field_default
 
 Policy = Literal["owner_wins", "latest_wins", "manual"]
 LinkKey = tuple[str, str, str]  # (connector, entity, external_id)
@@ -76,10 +76,7 @@ class RecordView:
         """The field's value, or the model's default when unset."""
         if name in self.fields:
             return self.fields[name]
-        default: JsonValue = (
-            MODELS[self.kind].model_fields[name].get_default(call_default_factory=True)
-        )
-        return default
+        return field_default(self.kind, name)
 
 
 @dataclass(slots=True)

@@ -13,12 +13,14 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 
+from syncd.jsontext import dumps, loads
 from syncd.model import JsonValue, RecordKind
 from syncd.reconcile import Change, Conflict, FieldMeta, LinkKey, RecordView
 from syncd.store import tables as t
@@ -409,22 +411,27 @@ class Tx:
         mapping_version: str | None,
         run_id: str | None,
     ) -> list[dict[str, Any]]:
-        """Audit rows for changes, to insert later with `insert_audit`."""
-        return [
-            {
-                "record_id": record_id,
-                "field": c.field,
-                "old": c.old,
-                "new": c.new,
-                "origin": c.origin,
-                "reason": c.reason,
-                "at": c.at,
-                "recorded_at": self.now,
-                "mapping_version": mapping_version,
-                "run_id": run_id,
-            }
-            for c in changes
-        ]
+        """Audit rows for changes, to insert later with `insert_audit`: one per run of
+        changes that share origin, reason and time (a record read for the first time is one
+        row, not one per field)."""
+        rows = []
+        for (origin, reason, at), group in groupby(changes, key=_change_set_key):
+            rows.append(
+                {
+                    "record_id": record_id,
+                    "changes": [[c.field, c.old, c.new] for c in group],
+                    "field": None,
+                    "old": None,
+                    "new": None,
+                    "origin": origin,
+                    "reason": reason,
+                    "at": at,
+                    "recorded_at": self.now,
+                    "mapping_version": mapping_version,
+                    "run_id": run_id,
+                }
+            )
+        return rows
 
     def insert_audit(self, rows: Sequence[dict[str, Any]]) -> None:
         """Append audit rows (one statement)."""
@@ -736,9 +743,24 @@ class Tx:
     # -- history ------------------------------------------------------------------------------
 
     def history(self, record_id: str) -> list[dict[str, Any]]:
-        """A record's audit trail, oldest first."""
+        """A record's audit trail, oldest first, one entry per field change (the changes of
+        one change set share its row's `id`)."""
         query = sa.select(t.audit).where(t.audit.c.record_id == record_id).order_by(t.audit.c.id)
-        return [dict(row._mapping) for row in self.conn.execute(query)]
+        return [entry for row in self.conn.execute(query) for entry in audit_entries(row)]
+
+
+def audit_entries(row: Any) -> list[dict[str, Any]]:
+    """An audit row as one entry per field change: field, old, new and the row's other
+    columns (a row from before migration 0006 holds a single change itself)."""
+    entry = dict(row._mapping)
+    changes = entry.pop("changes")
+    if changes is None:
+        return [entry]
+    return [{**entry, "field": f, "old": old, "new": new} for f, old, new in changes]
+
+
+def _change_set_key(change: Change) -> tuple[str, str, datetime | None]:
+    return change.origin, change.reason, change.at
 
 
 # What a LinkRow holds: the stored source data (a JSON column as large as the record) is
@@ -887,13 +909,17 @@ class Store:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._write_lock = threading.RLock() if self.is_sqlite else None
         if self.is_sqlite:
-            self.engine: Engine = sa.create_engine(url, connect_args={"timeout": 30})
+            self.engine: Engine = sa.create_engine(
+                url, connect_args={"timeout": 30}, json_serializer=dumps, json_deserializer=loads
+            )
             event.listen(self.engine, "connect", _sqlite_pragmas)
             # Take the write lock at BEGIN so two writers queue instead of deadlocking
             # (snapshots, which only read, begin without it).
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
-            self.engine = sa.create_engine(url, pool_pre_ping=True)
+            self.engine = sa.create_engine(
+                url, pool_pre_ping=True, json_serializer=dumps, json_deserializer=loads
+            )
         if migrate:
             upgrade(self.engine)
 

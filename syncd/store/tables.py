@@ -114,7 +114,7 @@ audit = sa.Table(
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("record_id", sa.String(36), nullable=False, index=True),
-    sa.Column("field", sa.String(64), nullable=False),
+    sa.Column("field", sa.String(64)),  # rows before 0006: one change (field, old, new)
     sa.Column("old", JSON),
     sa.Column("new", JSON),
     sa.Column("origin", sa.String(128), nullable=False),
@@ -123,6 +123,9 @@ audit = sa.Table(
     sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.Column("mapping_version", sa.String(32)),
     sa.Column("run_id", sa.String(36)),
+    # A change set: [[field, old, new], ...], the changes of one record that share origin,
+    # reason and time. Rows written before migration 0006 hold one change in field/old/new.
+    sa.Column("changes", JSON),
 )
 
 outbox = sa.Table(

@@ -102,3 +102,53 @@ def test_a_snapshot_neither_waits_for_writers_nor_sees_their_later_commits(store
 
 def _record_ids(tx: Tx) -> set[str]:
     return set(tx.conn.execute(sa.select(t.records.c.id)).scalars())
+
+
+def test_audit_rows_from_before_change_sets_are_read_and_a_downgrade_splits_sets(
+    store_url: str,
+) -> None:
+    from alembic import command
+
+    from syncd.reconcile import Change
+    from syncd.store.migrate import alembic_config, upgrade
+
+    store = Store(store_url, migrate=False)
+    upgrade(store.engine, "0005")
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    legacy = {"record_id": "r1", "origin": "jira", "reason": "pulled", "recorded_at": now}
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit (record_id, field, old, new, origin, reason, recorded_at)"
+                " VALUES (:record_id, 'status', 'null', '\"todo\"', :origin, :reason, :recorded_at)"
+            ),
+            legacy,
+        )
+    upgrade(store.engine)
+    with store.transaction() as tx:
+        tx.add_audit(
+            "r1",
+            [
+                Change("title", "Rig", "Rig v2", "shotgrid", now, "pulled"),
+                Change("status", "todo", "done", "shotgrid", now, "pulled"),
+            ],
+            mapping_version="v2",
+            run_id=None,
+        )
+        before = [(h["field"], h["old"], h["new"], h["origin"]) for h in tx.history("r1")]
+    assert before == [
+        ("status", None, "todo", "jira"),
+        ("title", "Rig", "Rig v2", "shotgrid"),
+        ("status", "todo", "done", "shotgrid"),
+    ]
+    with store.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0005")
+        rows = conn.execute(
+            sa.text("SELECT field, origin, mapping_version FROM audit ORDER BY id")
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("status", "jira", None),
+        ("title", "shotgrid", "v2"),
+        ("status", "shotgrid", "v2"),
+    ]
+    store.close()

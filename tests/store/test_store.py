@@ -182,3 +182,37 @@ def test_engine_sync_on_this_backend(store_url: str) -> None:
         assert world.tools["a"].get("item", "a2")["status"] == "done"
     finally:
         world.store.close()
+
+
+def test_changes_sharing_origin_reason_and_time_are_one_audit_row(store: Store) -> None:
+    at = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
+    first_read = [
+        Change("title", None, "Rig", "jira", at, "pulled"),
+        Change("status", None, "todo", "jira", at, "pulled"),
+        Change("labels", None, ["rig", "hero"], "jira", at, "pulled"),
+    ]
+    with store.transaction() as tx:
+        rid = tx.insert_record(RecordKind.TASK)
+        tx.add_audit(rid, first_read, mapping_version="v1", run_id="run-1")
+        tx.add_audit(
+            rid,
+            [
+                Change("status", "todo", "done", "shotgrid", None, "owner_wins"),
+                Change("title", "Rig", "Rig v2", "jira", at, "pulled"),
+            ],
+            mapping_version="v1",
+            run_id=None,
+        )
+    with store.transaction() as tx:
+        rows = tx.conn.execute(sa.select(t.audit).where(t.audit.c.record_id == rid)).all()
+        history = tx.history(rid)
+    assert len(rows) == 3  # the first read, then two changes that differ in origin
+    assert [(h["field"], h["old"], h["new"], h["origin"], h["reason"]) for h in history] == [
+        ("title", None, "Rig", "jira", "pulled"),
+        ("status", None, "todo", "jira", "pulled"),
+        ("labels", None, ["rig", "hero"], "jira", "pulled"),
+        ("status", "todo", "done", "shotgrid", "owner_wins"),
+        ("title", "Rig", "Rig v2", "jira", "pulled"),
+    ]
+    assert len({h["id"] for h in history[:3]}) == 1
+    assert all(h["at"] == at and h["run_id"] == "run-1" for h in history[:3])
