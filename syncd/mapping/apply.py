@@ -79,6 +79,12 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+# Source values whose translation is a function of the value (and the people directory):
+# immutable, and equal only when the same value (keys carry the type: 1, 1.0 and True differ).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_MEMO_LIMIT = 50_000
+
+
 class _Context(NamedTuple):
     context: TransformContext
     people_from: Mapping[str, str]  # the directory it was made for (kept: ids stay unique)
@@ -100,6 +106,12 @@ class EntityMapping:
         }
         self._links = [(parse_path(link.path), link) for link in self.spec.links]
         self._contexts: dict[tuple[int, int], _Context] = {}
+        # Translations of scalar source values, for one people directory: sources repeat
+        # values (statuses, departments, people, dates) record after record.
+        self._memo: tuple[Mapping[str, str] | None, dict[tuple[str, type, Any], JsonValue]] = (
+            None,
+            {},
+        )
 
     @property
     def connector(self) -> str:
@@ -155,6 +167,7 @@ class EntityMapping:
     def pull(self, data: Mapping[str, Any], people: Mapping[str, str] | None = None) -> Pulled:
         """Translate one source record's pull fields into canonical record values."""
         people = people or {}
+        memo = self._memo_for(people)
         updated = get_path(data, self._updated) if self._updated else None
         pulled = Pulled(
             external_id=self.external_id(data),
@@ -167,8 +180,15 @@ class EntityMapping:
             if raw is MISSING:
                 continue  # not sent (not requested, or no such column): not a change
             name = spec.field or key
+            scalar = type(raw) in _SCALARS
+            if scalar and (key, type(raw), raw) in memo:
+                pulled.values[name] = memo[key, type(raw), raw]
+                continue
             try:
-                pulled.values[name] = self._pull_value(name, spec, raw, people)
+                value = self._pull_value(name, spec, raw, people)
+                pulled.values[name] = value
+                if scalar and type(value) in _SCALARS:
+                    memo[key, type(raw), raw] = value
             except UnknownValue as exc:
                 pulled.issues.append(FieldIssue(name, _display(raw), str(exc), unknown=True))
             except (ValueError, TypeError, ArithmeticError) as exc:
@@ -182,6 +202,16 @@ class EntityMapping:
                     ref = int(ref)  # Jira number fields hold ids as 5003.0
                 pulled.links.append(LinkRef(link.connector, link.entity, str(ref).strip()))
         return pulled
+
+    def _memo_for(self, people: Mapping[str, str]) -> dict[tuple[str, type, Any], JsonValue]:
+        # Swapped whole (never cleared in place): a thread translating for another
+        # directory keeps the memo that matches its own.
+        memo_people, memo = self._memo
+        if memo_people is not people:
+            if memo_people != people or len(memo) > _MEMO_LIMIT:
+                memo = {}
+            self._memo = (people, memo)
+        return memo
 
     def _pull_value(
         self, name: str, spec: FieldSpec, raw: Any, people: Mapping[str, str]
