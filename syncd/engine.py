@@ -570,6 +570,7 @@ class _BatchIngest:
         self.report = SyncReport()
         self.source_data: dict[str, dict[str, Any]] = {}
         self.new_records: set[str] = set()
+        self.data_stored: set[LinkKey] = set()  # links inserted with their source data
 
     def run(self, records: Sequence[SourceRecord]) -> SyncReport:
         tx, mapping = self.tx, self.mapping
@@ -670,10 +671,15 @@ class _BatchIngest:
         outbox.flush()
         tx.insert_audit(audit)
         tx.save_records(dirty_records)
+        tx.save_links([by_key[key] for _, key, _ in work if key in self.data_stored], source_times)
         tx.save_links(
-            [by_key[key] for _, key, _ in work],
+            [by_key[key] for _, key, _ in work if key not in self.data_stored],
             source_times,
-            {by_key[key].id: self.source_data[p.external_id] for p, key, _ in work},
+            {
+                by_key[key].id: self.source_data[p.external_id]
+                for p, key, _ in work
+                if key not in self.data_stored
+            },
         )
         return self.report
 
@@ -713,7 +719,13 @@ class _BatchIngest:
 
         def flush() -> None:
             tx.insert_records(staged_records)
-            links.update(tx.insert_links([(k, r, ph) for k, (r, ph) in staged_links.items()]))
+            read = {
+                k: self.source_data[k[2]]
+                for k, (_, placeholder) in staged_links.items()
+                if not placeholder
+            }
+            links.update(tx.insert_links([(k, r, ph) for k, (r, ph) in staged_links.items()], read))
+            self.data_stored.update(read)
             staged_records.clear()
             staged_links.clear()
 
@@ -754,7 +766,7 @@ class _BatchIngest:
             row.bases = {}  # compared as a new link on its next read
             row.content_hash = None
             links[row.key] = row
-        self.tx.save_links(moved, {})
+        self.tx.save_links(moved, {}, moved=True)
         self.tx.conn.execute(t.conflicts.delete().where(t.conflicts.c.record_id == loser))
         self.tx.delete_record(loser)
 

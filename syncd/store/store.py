@@ -146,6 +146,7 @@ _INSERT_RECORDS = t.records.insert()
 _INSERT_LINKS = t.links.insert()
 _INSERT_AUDIT = t.audit.insert()
 _INSERT_OUTBOX = t.outbox.insert()
+_INSERT_CONFLICT = t.conflicts.insert()
 _SAVE_RECORDS = (
     t.records.update()
     .where(t.records.c.id == sa.bindparam("rid"))
@@ -161,12 +162,14 @@ _LINK_STATE: dict[str, sa.BindParameter[Any]] = {
     "placeholder": sa.bindparam("ph"),
     "deleted": sa.bindparam("del"),
     "content_hash": sa.bindparam("hash"),
-    "record_id": sa.bindparam("rec"),
     "seen_at": sa.bindparam("seen"),
     "source_updated_at": sa.bindparam("src"),
 }
 _SAVE_LINKS = t.links.update().where(t.links.c.id == sa.bindparam("lid")).values(_LINK_STATE)
 _SAVE_LINKS_WITH_DATA = _SAVE_LINKS.values(data=sa.bindparam("data"))
+# Only a merge moves links to another record: the record id index is left alone otherwise
+# (SQLite rewrites an index entry whenever its column is set, even to the same value).
+_MOVE_LINKS = _SAVE_LINKS.values(record_id=sa.bindparam("rec"))
 _SAVE_OUTBOX = (
     t.outbox.update()
     .where(t.outbox.c.id == sa.bindparam("oid"))
@@ -301,10 +304,18 @@ class Tx:
             ],
         )
 
-    def insert_links(self, rows: Sequence[tuple[LinkKey, str, bool]]) -> dict[LinkKey, LinkRow]:
-        """New links (key, record id, placeholder), in one statement; returns them stored."""
+    def insert_links(
+        self,
+        rows: Sequence[tuple[LinkKey, str, bool]],
+        data: Mapping[LinkKey, Mapping[str, Any]] | None = None,
+    ) -> dict[LinkKey, LinkRow]:
+        """New links (key, record id, placeholder), in one statement; returns them stored.
+
+        `data`: the source records as read, by key, for links that have one (stored with
+        the link: a row written whole, not grown by an update in the same transaction)."""
         if not rows:
             return {}
+        data = data or {}
         execute_many(
             self.conn,
             _INSERT_LINKS,
@@ -318,6 +329,7 @@ class Tx:
                     "placeholder": placeholder,
                     "deleted": False,
                     "seen_at": None if placeholder else self.now,
+                    "data": data.get((c, e, x)),
                 }
                 for (c, e, x), rid, placeholder in rows
             ],
@@ -366,9 +378,13 @@ class Tx:
         rows: Iterable[LinkRow],
         source_times: Mapping[int, datetime],
         data: Mapping[int, Mapping[str, Any]] | None = None,
+        *,
+        moved: bool = False,
     ) -> None:
         """Write links' bases, flags and content hashes (and the source records as last
-        read, by link id, when `data` gives them: then for every row)."""
+        read, by link id, when `data` gives them: then for every row). `moved`: the rows'
+        record ids changed too (a merge)."""
+        rows = list(rows)
         values: list[dict[str, Any]] = [
             {
                 "lid": r.id,
@@ -376,12 +392,17 @@ class Tx:
                 "ph": r.placeholder,
                 "del": r.deleted,
                 "hash": r.content_hash,
-                "rec": r.record_id,
                 "seen": None if r.placeholder else self.now,
                 "src": source_times.get(r.id),
             }
             for r in rows
         ]
+        if moved:
+            assert data is None, "a merge moves links; their source data stays"
+            for value, link in zip(values, rows, strict=True):
+                value["rec"] = link.record_id
+            execute_many(self.conn, _MOVE_LINKS, values)
+            return
         if data is None:
             execute_many(self.conn, _SAVE_LINKS, values)
             return
@@ -452,16 +473,16 @@ class Tx:
 
     def open_conflict(self, record_id: str, field: str, conflict: Conflict) -> None:
         """Record a new conflict on a field."""
-        self.conn.execute(
-            t.conflicts.insert().values(
-                record_id=record_id,
-                field=field,
-                base=conflict.base,
-                candidates=conflict.candidates,
-                status="open",
-                opened_at=self.now,
-            )
-        )
+        # A precompiled statement: a first sync opens hundreds, one at a time.
+        row = {
+            "record_id": record_id,
+            "field": field,
+            "base": conflict.base,
+            "candidates": conflict.candidates,
+            "status": "open",
+            "opened_at": self.now,
+        }
+        execute_many(self.conn, _INSERT_CONFLICT, [row])
 
     def update_conflict(self, record_id: str, field: str, conflict: Conflict) -> None:
         """Change what each side holds in an open conflict."""

@@ -193,3 +193,18 @@ def test_pushing_never_queues_behind_another_threads_writes_for_nothing(world: W
             assert world.engine.push_pending("c", records={"no-such-record"}).pushed == 0
     assert world.engine.push_pending("b").pushed == 1  # the write was only put off
     assert world.tools["b"].get("item", "b1")["status"] == "done"
+
+
+def test_records_that_turn_out_to_be_one_work_are_merged_with_their_links(world: World) -> None:
+    world.put("a", 1, title="Rig hero", status="open", milestone="M1", labels=["x"], who="a-u1")
+    world.tools["b"].put("item", {"id": "b1", "title": "Rig hero", "status": "open"})
+    world.engine.sync()
+    assert _record_count(world.store) == 2  # b1 names no a item yet
+    world.put("b", 1, title="Rig hero", status="open")  # now it says it is a1
+    world.engine.sync()
+    assert _record_count(world.store) == 1
+    with world.store.transaction() as tx:
+        links = tx.conn.exec_driver_sql("select connector, record_id from links").all()
+        owners: dict[str, str] = {str(row[0]): str(row[1]) for row in links}
+        (only,) = tx.conn.exec_driver_sql("select id from records").scalars()
+    assert owners == {"a": only, "b": only}
