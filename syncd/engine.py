@@ -491,8 +491,8 @@ class Engine:
             if row.placeholder or row.deleted:
                 continue  # never seen, or gone: nothing to compare with or write to
             mapping = self.mappings.entities.get((row.connector, row.entity))
-            pulls = frozenset(mapping.pull_fields()) if mapping else frozenset()
-            pushes = frozenset(mapping.push_fields()) if mapping else frozenset()
+            pulls = mapping.pulled if mapping else frozenset()
+            pushes = mapping.pushed if mapping else frozenset()
             if row.connector not in self.connectors:
                 pushes = frozenset()
             views.append(

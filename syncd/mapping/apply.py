@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from syncd.mapping.paths import MISSING, get_path, parse_path, set_path
@@ -124,7 +125,17 @@ class EntityMapping:
 
     def push_fields(self) -> list[str]:
         """Record fields written to this source."""
-        return sorted({f.field or name for name, f in self.spec.fields.items() if f.pushes})
+        return sorted(self.pushed)
+
+    @cached_property
+    def pulled(self) -> frozenset[str]:
+        """Record fields this source provides, as a set (asked once per record and link)."""
+        return frozenset(self.pull_fields())
+
+    @cached_property
+    def pushed(self) -> frozenset[str]:
+        """Record fields written to this source, as a set."""
+        return frozenset(f.field or name for name, f in self.spec.fields.items() if f.pushes)
 
     def field_spec(self, record_field: str) -> FieldSpec | None:
         """The spec that pulls a record field from this source (None if it doesn't)."""
