@@ -40,7 +40,7 @@ from syncd.reconcile import (
     resolve,
 )
 from syncd.store import tables as t
-from syncd.store.store import LinkRow, OutboxRow, OutboxStage, Store, Tx
+from syncd.store.store import LinkRow, OutboxRow, OutboxStage, Store, Tx, new_record_id
 
 log = logging.getLogger(__name__)
 
@@ -735,7 +735,7 @@ class _BatchIngest:
             if link is None and key not in staged_links:
                 target = next((r for r in map(record_of, _ref_keys(p)) if r), None)
                 if target is None:
-                    target = str(uuid.uuid4())
+                    target = new_record_id()
                     staged_records.append((target, self.mapping.kind))
                     self.new_records.add(target)
                     self.report.created += 1

@@ -8,7 +8,6 @@ sync stores a page of records at a time.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
+import uuid6
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 
@@ -271,7 +271,7 @@ class Tx:
 
     def insert_record(self, kind: RecordKind) -> str:
         """A new, empty record; returns its id."""
-        record_id = str(uuid.uuid4())
+        record_id = new_record_id()
         self.conn.execute(
             t.records.insert().values(
                 id=record_id,
@@ -903,8 +903,26 @@ class OutboxStage:
         self._new.clear()
 
 
+# The writer's page cache. SQLite's default (2 MB) is small next to what a page of new
+# records touches in a large store: at 100,000 issues a first sync spent 8 % more CPU
+# re-reading and re-writing pages. Only the one writer connection gets it (memory stays flat).
+WRITER_CACHE_KIB = 32 * 1024
+
+
+def new_record_id() -> str:
+    """A new record's id: a UUID whose leading bits are the time (version 7), so records
+    made one after another sit side by side in the indexes keyed by record id (records,
+    links, audit). Random ids (version 4) spread a page of new records over the whole
+    index, each insert a different page to read and write back."""
+    return str(uuid6.uuid7())
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    snapshot = conn.get_execution_options().get("syncd_snapshot", False)
+    options = conn.get_execution_options()
+    if options.get("syncd_writer") and not conn.info.get("syncd_cache_sized"):
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+        conn.info["syncd_cache_sized"] = True  # per DBAPI connection: a reconnect sizes anew
+    snapshot = options.get("syncd_snapshot", False)
     conn.exec_driver_sql("BEGIN" if snapshot else "BEGIN IMMEDIATE")
 
 
@@ -929,6 +947,8 @@ class Store:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self._write_lock = threading.RLock() if self.is_sqlite else None
+        self._writer: Connection | None = None
+        self._writing = False  # a write transaction is open (a nested one takes another)
         if self.is_sqlite:
             self.engine: Engine = sa.create_engine(
                 url, connect_args={"timeout": 30}, json_serializer=dumps, json_deserializer=loads
@@ -954,9 +974,24 @@ class Store:
             # SQLite has one writer: queue our own threads here instead of letting them
             # sleep in SQLite's busy handler (which backs off in steps of up to 100 ms).
             with self._write_lock:
-                yield from self._transaction(dry_run)
+                if dry_run or self._writing:
+                    yield from self._transaction(dry_run)
+                else:
+                    yield from self._write_transaction()
         else:
             yield from self._transaction(dry_run)
+
+    def _write_transaction(self) -> Iterator[Tx]:
+        # One connection for every write (under the write lock): its page cache stays warm
+        # from one page to the next, where pooled connections each started cold.
+        if self._writer is None:
+            self._writer = self.engine.connect().execution_options(syncd_writer=True)
+        self._writing = True
+        try:
+            with self._writer.begin():
+                yield Tx(self._writer, self.clock())
+        finally:
+            self._writing = False
 
     @contextmanager
     def snapshot(self) -> Iterator[Tx]:
@@ -990,4 +1025,9 @@ class Store:
 
     def close(self) -> None:
         """Close every pooled connection."""
+        if self._write_lock is not None:
+            with self._write_lock:
+                if self._writer is not None:
+                    self._writer.close()
+                    self._writer = None
         self.engine.dispose()

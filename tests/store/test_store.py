@@ -216,3 +216,47 @@ def test_changes_sharing_origin_reason_and_time_are_one_audit_row(store: Store) 
     ]
     assert len({h["id"] for h in history[:3]}) == 1
     assert all(h["at"] == at and h["run_id"] == "run-1" for h in history[:3])
+
+
+def test_sqlite_writes_share_one_connection_with_a_larger_page_cache(tmp_path: object) -> None:
+    import threading
+
+    from syncd.store.store import WRITER_CACHE_KIB
+
+    store = Store(f"sqlite:///{tmp_path}/writer.sqlite3")
+    seen: list[tuple[int, int]] = []
+
+    def write(n: int) -> None:
+        with store.transaction() as tx:
+            tx.insert_record(RecordKind.TASK)
+            cache = tx.conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+            seen.append((id(tx.conn.connection.dbapi_connection), cache))
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({conn for conn, _ in seen}) == 1
+    assert {cache for _, cache in seen} == {-WRITER_CACHE_KIB}
+    with store.snapshot() as tx:  # readers keep SQLite's default cache
+        assert tx.conn.exec_driver_sql("PRAGMA cache_size").scalar_one() != -WRITER_CACHE_KIB
+    store.close()
+
+
+def test_a_failed_write_leaves_nothing_and_the_next_one_works(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.insert_record(RecordKind.TASK)
+        raise RuntimeError("the page could not be stored")
+    with store.transaction() as tx:
+        assert tx.conn.exec_driver_sql("select count(*) from records").scalar_one() == 0
+        rid = tx.insert_record(RecordKind.TASK)
+    with store.transaction() as tx:
+        assert tx.load_records([rid])
+
+
+def test_record_ids_sort_in_the_order_records_were_made() -> None:
+    from syncd.store.store import new_record_id
+
+    ids = [new_record_id() for _ in range(2_000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
