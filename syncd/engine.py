@@ -671,15 +671,14 @@ class _BatchIngest:
         outbox.flush()
         tx.insert_audit(audit)
         tx.save_records(dirty_records)
-        tx.save_links([by_key[key] for _, key, _ in work if key in self.data_stored], source_times)
+        # Links inserted by this page already hold their source data; the others get it now.
+        holding: list[LinkRow] = []
+        missing: list[LinkRow] = []
+        for _, key, _ in work:
+            (holding if key in self.data_stored else missing).append(by_key[key])
+        tx.save_links(holding, source_times)
         tx.save_links(
-            [by_key[key] for _, key, _ in work if key not in self.data_stored],
-            source_times,
-            {
-                by_key[key].id: self.source_data[p.external_id]
-                for p, key, _ in work
-                if key not in self.data_stored
-            },
+            missing, source_times, {row.id: self.source_data[row.external_id] for row in missing}
         )
         return self.report
 

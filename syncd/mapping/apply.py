@@ -191,15 +191,15 @@ class EntityMapping:
             if raw is MISSING:
                 continue  # not sent (not requested, or no such column): not a change
             name = spec.field or key
-            scalar = type(raw) in _SCALARS
-            if scalar and (key, type(raw), raw) in memo:
-                pulled.values[name] = memo[key, type(raw), raw]
+            memo_key = (key, type(raw), raw) if type(raw) in _SCALARS else None
+            if memo_key is not None and memo_key in memo:
+                pulled.values[name] = memo[memo_key]
                 continue
             try:
                 value = self._pull_value(name, spec, raw, people)
                 pulled.values[name] = value
-                if scalar and type(value) in _SCALARS:
-                    memo[key, type(raw), raw] = value
+                if memo_key is not None and type(value) in _SCALARS:
+                    memo[memo_key] = value
             except UnknownValue as exc:
                 pulled.issues.append(FieldIssue(name, _display(raw), str(exc), unknown=True))
             except (ValueError, TypeError, ArithmeticError) as exc:
