@@ -41,6 +41,7 @@ from syncd.reconcile import (
 )
 from syncd.store import tables as t
 from syncd.store.store import LinkRow, OutboxRow, OutboxStage, Store, Tx, new_record_id
+from syncd.turns import StoreTurns
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,10 @@ class Engine:
         # One writer per tool at a time in this process: two workers pushing the same
         # pending write at once would send it twice.
         self._push_locks = {name: threading.Lock() for name in self.connectors}
+        # Pulls running at once (the tools read side by side) store their pages one at a
+        # time, smallest first: pages stored by three threads at once cost more CPU, and
+        # held up the reader with the most calls to make (see StoreTurns).
+        self._turns = StoreTurns()
         # A dry run reads the tools and reconciles, then rolls every transaction back and
         # writes nothing anywhere: the report says what a real run would do.
         self.dry_run = dry_run
@@ -140,7 +145,7 @@ class Engine:
         report = SyncReport()
         chosen = [c for n, c in self.connectors.items() if not only or n in only]
         # The tools are independent: read them at the same time (their pages are stored one
-        # transaction at a time all the same).
+        # at a time all the same, see `_turns`).
         with ThreadPoolExecutor(max_workers=max(1, len(chosen)), thread_name_prefix="pull") as pool:
             futures = [
                 pool.submit(self.pull_connector, c, full=full, progress=progress) for c in chosen
@@ -201,18 +206,27 @@ class Engine:
         with self.store.transaction() as tx:
             cursor = None if full else tx.get_cursor(connector.name, mapping.entity)
         pages = connector.pull(mapping.entity, cursor, fields=mapping.source_paths())
-        for batch in Prefetch(pages, name=f"read-{connector.name}"):
-            report.add(
-                self.ingest(
-                    connector.name,
-                    mapping.entity,
-                    batch.records,
-                    cursor=batch.cursor,
-                    run_id=run_id,
-                )
+        line = self._turns.line()
+        try:
+            read = Prefetch(
+                pages,
+                name=f"read-{connector.name}",
+                on_read=lambda batch: line.arrived(len(batch.records)),
             )
-            if progress:
-                progress(connector.name, mapping.entity, report.pulled)
+            for batch in read:
+                with line.turn():
+                    stored = self.ingest(
+                        connector.name,
+                        mapping.entity,
+                        batch.records,
+                        cursor=batch.cursor,
+                        run_id=run_id,
+                    )
+                report.add(stored)
+                if progress:
+                    progress(connector.name, mapping.entity, report.pulled)
+        finally:
+            line.close()
         return report
 
     def refresh(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -17,9 +17,18 @@ class Prefetch(Generic[T]):
 
     Network time then overlaps storing time. Exceptions from the source are raised where
     the item would have been. A consumer that stops early stops the reader too.
+    `on_read` is called in the reader with each item as soon as it is read.
     """
 
-    def __init__(self, source: Iterator[T], *, ahead: int = 1, name: str = "prefetch") -> None:
+    def __init__(
+        self,
+        source: Iterator[T],
+        *,
+        ahead: int = 1,
+        name: str = "prefetch",
+        on_read: Callable[[T], None] | None = None,
+    ) -> None:
+        self._on_read = on_read
         self._queue: queue.Queue[object] = queue.Queue(maxsize=ahead)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, args=(source,), name=name, daemon=True)
@@ -37,6 +46,8 @@ class Prefetch(Generic[T]):
     def _read(self, source: Iterator[T]) -> None:
         try:
             for item in source:
+                if self._on_read is not None:
+                    self._on_read(item)
                 if not self._put(item):
                     return
         except BaseException as exc:  # handed to the consumer, raised there

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -208,3 +211,33 @@ def test_records_that_turn_out_to_be_one_work_are_merged_with_their_links(world:
         owners: dict[str, str] = {str(row[0]): str(row[1]) for row in links}
         (only,) = tx.conn.exec_driver_sql("select id from records").scalars()
     assert owners == {"a": only, "b": only}
+
+
+def test_the_tools_are_read_side_by_side_and_their_pages_stored_one_at_a_time(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for item in range(1, 8):  # three pages per tool
+        for source in ("a", "b", "c"):
+            world.put(source, item, title=f"Shot {item}", status="open", milestone="M1")
+    inside, most, stored = 0, 0, 0
+    lock = threading.Lock()
+    ingest = world.engine.ingest
+
+    def counting_ingest(*args: Any, **kwargs: Any) -> Any:
+        nonlocal inside, most, stored
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.002)  # long enough for another reader's page to be waiting
+        try:
+            return ingest(*args, **kwargs)
+        finally:
+            with lock:
+                inside -= 1
+                stored += 1
+
+    monkeypatch.setattr(world.engine, "ingest", counting_ingest)
+    report = world.engine.sync(push=False)
+    assert report.pulled == 21 and not report.errors
+    assert stored == 9 and most == 1
+    assert _record_count(world.store) == 7

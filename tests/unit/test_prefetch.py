@@ -57,3 +57,14 @@ def test_stopping_early_stops_the_reader() -> None:
             break
     time.sleep(0.3)
     assert len(produced) <= 5  # read ahead by at most a page or two, then stopped
+
+
+def test_each_item_is_announced_as_soon_as_it_is_read() -> None:
+    announced: list[int] = []
+    seen: list[tuple[int, list[int]]] = []
+    for n in Prefetch(iter(range(4)), on_read=announced.append):
+        time.sleep(0.02)  # the reader gets one item ahead meanwhile
+        seen.append((n, list(announced)))
+    assert announced == [0, 1, 2, 3]
+    assert all(n in seen_then for n, seen_then in seen)
+    assert seen[0][1][:2] == [0, 1]  # the next item was read (and announced) before it was used
