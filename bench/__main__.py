@@ -66,6 +66,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="incremental: the tools edited, in turn",
     )
     p.add_argument("--settle", type=float, help="seconds allowed to catch up (default 90)")
+    p.add_argument(
+        "--jira-per-minute",
+        type=float,
+        help="incremental, what-if: the Jira connector's quota per endpoint (default: its own,"
+        " 600); the goals table then labels the run a what-if",
+    )
     p.add_argument("--ingest-levels", help="ingest concurrency levels (default 1,8,32,64)")
     p.add_argument("--ingest-n", type=int, help="deliveries per ingest level (default 2000)")
     p.add_argument("--backends", default="sqlite,postgres", help="ingest stores")
@@ -215,6 +221,7 @@ def _incremental(args: argparse.Namespace, results: Json, out: Console, log: Log
         jitter_ms=args.jitter_ms,
         invoices=args.invoices,
         pattern=[t for t in args.edit_mix.split(",") if t],
+        jira_per_minute=args.jira_per_minute,
         profile=args.profile / "incremental.prof" if args.profile else None,
         log=log,
     )

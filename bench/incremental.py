@@ -66,9 +66,17 @@ SHEETS_WRITE_QUOTA = 60  # per minute per service account
 NO_QUOTA = 1_000_000.0
 
 
-def _settings(workdir: Path, tables: dict[str, dict[str, Any]], *, fast: bool) -> Settings:
+def _settings(
+    workdir: Path,
+    tables: dict[str, dict[str, Any]],
+    *,
+    fast: bool,
+    jira_per_minute: float | None = None,
+) -> Settings:
+    tables = json.loads(json.dumps(tables))
+    if jira_per_minute is not None:  # a site granted another Jira quota (a what-if run)
+        tables["jira"]["rate_limit_per_minute"] = jira_per_minute
     if fast:  # the set-up syncd only: lift the client-side quotas
-        tables = json.loads(json.dumps(tables))
         tables["jira"]["rate_limit_per_minute"] = NO_QUOTA
         tables["shotgrid"]["rate_limit_per_minute"] = NO_QUOTA
         tables["sheets"]["read_quota_per_minute"] = NO_QUOTA
@@ -121,10 +129,9 @@ def set_up(box: SandboxProcess, log: Callable[[str], None]) -> Json:
 class Measured:
     """The measured syncd: the service with one worker, served on loopback."""
 
-    def __init__(self, box: SandboxProcess) -> None:
-        self.service = Service(
-            _settings(box.workdir, box.tables, fast=False), workers=1, schedule=False
-        )
+    def __init__(self, box: SandboxProcess, *, jira_per_minute: float | None = None) -> None:
+        settings = _settings(box.workdir, box.tables, fast=False, jira_per_minute=jira_per_minute)
+        self.service = Service(settings, workers=1, schedule=False)
         self.served = ServedApp.start(self.service.app())
         self.service.start()  # served without lifespan: start the background work here
 
@@ -321,10 +328,15 @@ def run(
     jitter_ms: float,
     invoices: int = 5_000,
     pattern: list[str] | None = None,
+    jira_per_minute: float | None = None,
     profile: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> Json:
-    """Set up once, then every rate in turn on the same running service."""
+    """Set up once, then every rate in turn on the same running service.
+
+    `jira_per_minute`: the Jira connector's quota per endpoint (default: the connector's
+    own, Atlassian's guidance for API tokens), for a what-if run of a site granted more.
+    """
     log(f"incremental: starting the sandbox ({issues:,} issues)")
     profiler = ThreadsProfile() if profile else None
     with SandboxProcess(issues=issues, invoices=invoices, latency_ms=0, jitter_ms=0) as box:
@@ -332,7 +344,7 @@ def run(
         box.ask("knobs", latency_ms=latency_ms, jitter_ms=jitter_ms)
         if profiler:
             profiler.__enter__()  # before the service starts its threads
-        syncd = Measured(box)
+        syncd = Measured(box, jira_per_minute=jira_per_minute)
         try:
             box.ask("webhooks", url=syncd.served.url)
             # Warm-up, not measured: sign-ins, field lists, the first sheet flush.
@@ -367,6 +379,7 @@ def run(
         "setup": setup,
         "rollup_flush_interval_s": flush,
         "pattern": pattern or list(PATTERN),
+        "jira_per_minute": jira_per_minute,
         "syncd_peak_rss_mb": peak_rss_mb(),
         "sandbox_rss_mb": sandbox_rss,
         "rates": results,

@@ -222,7 +222,9 @@ def _ingest(result: Json) -> str:
 
 def _goals(goals: list[Json]) -> str:
     def verdict(met: Any) -> str:
-        return "not measured" if met is None else ("**met**" if met else "**not met**")
+        if met is None or isinstance(met, str):  # "what-if": a run with another quota
+            return "not measured" if met is None else met
+        return "**met**" if met else "**not met**"
 
     return md_table(
         ["goal", "measured", "verdict"],

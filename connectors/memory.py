@@ -103,6 +103,11 @@ class MemoryConnector:
         """No calls: any number at once."""
         return 500
 
+    @property
+    def write_calls_per_second(self) -> float | None:
+        """No quota."""
+        return None
+
     @classmethod
     def from_config(cls, name: str, config: MemoryConfig, **_: Any) -> MemoryConnector:
         """Build from a `[connectors.<name>]` table."""

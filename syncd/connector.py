@@ -135,6 +135,11 @@ class Connector(Protocol):
         """How many records one write call carries (1: a call per record)."""
         ...
 
+    @property
+    def write_calls_per_second(self) -> float | None:
+        """The write calls a second this instance keeps to (None: no quota)."""
+        ...
+
     def pull(
         self, entity: str, cursor: str | None, *, fields: Sequence[tuple[str, ...]]
     ) -> Iterator[Batch]:

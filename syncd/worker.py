@@ -42,12 +42,14 @@ from syncd.store.store import Tx
 log = logging.getLogger(__name__)
 
 # Writes per tool per round: what the round changed first, then a slice of the backlog. For
-# a tool that takes one record per call (Jira) at most WRITE_CALLS_PER_ROUND records, about a
-# second of Jira's quota during which the lane's next webhooks wait (25 made it 2.5 s:
-# stored p99 21 s at 100 edits/s, 3.0 s with 10); for a tool that batches, one call's worth
-# (100 ShotGrid updates, a sheet's rows). What does not fit is written by the target tool's
-# own lane, oldest first.
-WRITE_CALLS_PER_ROUND = 10
+# a tool that takes one record per call (Jira) about a second of its write quota (10 calls
+# at Jira's 600 a minute), during which the lane's next webhooks wait (2.5 s of it made
+# stored p99 21 s at 100 edits/s, 3.0 s with 1 s); a site granted 3,000 a minute gets 50 a
+# round (10 would leave 40 retitles a second behind whatever the quota). For a tool that
+# batches, one call's worth (100 ShotGrid updates, a sheet's rows). What does not fit is
+# written by the target tool's own lane, oldest first.
+WRITE_SECONDS_PER_ROUND = 1.0
+WRITE_CALLS_PER_ROUND = 10  # for a tool that names no quota
 # Jobs claimed per round. Refreshes of one entity share one fetch (a ShotGrid `_search`
 # takes 500 ids, a Jira search 100 keys), so a lane that fell behind during a slow round
 # catches up in one more round instead of a claim at a time.
@@ -156,9 +158,13 @@ class Worker:
         return self.connectors is None or connector in self.connectors
 
     def _round_writes(self, connector: str) -> int:
-        """How many writes to this tool a round may make (see WRITE_CALLS_PER_ROUND)."""
-        per_call = max(1, self.engine.connectors[connector].records_per_write)
-        return WRITE_CALLS_PER_ROUND if per_call == 1 else per_call
+        """How many records a round may write to this tool (see WRITE_SECONDS_PER_ROUND)."""
+        tool = self.engine.connectors[connector]
+        per_call = max(1, tool.records_per_write)
+        if per_call > 1:
+            return per_call
+        rate = tool.write_calls_per_second
+        return max(1, round(rate * WRITE_SECONDS_PER_ROUND)) if rate else WRITE_CALLS_PER_ROUND
 
     def _push(self, connector: str, touched: frozenset[str]) -> None:
         pushed = 0

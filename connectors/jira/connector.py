@@ -188,6 +188,11 @@ class JiraConnector:
         return 1
 
     @property
+    def write_calls_per_second(self) -> float | None:
+        """The configured quota of each endpoint, the issue-edit one among them."""
+        return self.config.rate_limit_per_minute / 60.0
+
+    @property
     def integration_user(self) -> str | None:
         """The accountId syncd works as (None while Jira cannot be asked).
 

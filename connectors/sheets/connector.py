@@ -121,6 +121,11 @@ class SheetsConnector:
         return WRITE_ROWS_PER_CALL
 
     @property
+    def write_calls_per_second(self) -> float | None:
+        """The configured write quota."""
+        return self.config.write_quota_per_minute / 60.0
+
+    @property
     def integration_user(self) -> str | None:
         """The service account's email (Apps Script triggers never fire for its writes)."""
         try:

@@ -106,6 +106,11 @@ class ShotGridConnector:
         return self.config.batch_size
 
     @property
+    def write_calls_per_second(self) -> float | None:
+        """The configured quota, shared by reads and writes."""
+        return self.config.rate_limit_per_minute / 60.0
+
+    @property
     def integration_user(self) -> str | None:
         """The script's ApiUser as `"ApiUser:<id>"`, the form webhook authors take.
 
