@@ -179,6 +179,8 @@ def _initial(args: argparse.Namespace, results: Json, out: Console, log: Log) ->
     )
     results["initial"] = runs
     results["floor"] = initial.floor_rows(runs)
+    if results.get("baseline"):  # a re-run into a file that holds the baseline
+        results["baseline"]["comparison"] = baseline.compare(runs, results["baseline"]["runs"])
     initial.render(runs, out)
     initial.render_floor(runs, out)
 

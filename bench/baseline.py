@@ -31,7 +31,16 @@ from typing import Any
 import httpx
 from rich.console import Console
 
-from bench.common import Json, load_average, peak_rss_mb, run_child, send_line, table, total_calls
+from bench.common import (
+    Json,
+    load_average,
+    peak_rss_mb,
+    run_child,
+    send_line,
+    syncd_figure,
+    table,
+    total_calls,
+)
 from bench.sandbox_process import SandboxProcess
 
 DEFAULT_SIZES = (1_000, 10_000)
@@ -287,9 +296,13 @@ def compare(initial: list[Json], baseline: list[Json]) -> list[Json]:
                 "syncd_seconds": r["total_seconds"],
                 "baseline_seconds": b["seconds"],
                 "time_ratio": r["total_seconds"] / b["seconds"],
-                "syncd_calls": r["calls_total"],
+                # With the writes left after the write budget, at the measured calls per
+                # record (older result files: the calls made).
+                "syncd_calls": r.get("calls_total_extrapolated", r["calls_total"]),
+                "syncd_extrapolated": not r.get("write_complete", True),
                 "baseline_calls": b["calls_total"],
-                "calls_ratio": r["calls_total"] / b["calls_total"],
+                "calls_ratio": r.get("calls_total_extrapolated", r["calls_total"])
+                / b["calls_total"],
             }
         )
     return rows
@@ -330,10 +343,10 @@ def render(baseline: list[Json], comparison: list[Json], out: Console) -> None:
                 [
                     f"{c['issues']:,} issues"
                     + ("" if c["baseline_measured"] else " (baseline extrapolated)"),
-                    c["syncd_seconds"],
+                    syncd_figure(c, c["syncd_seconds"]),
                     c["baseline_seconds"],
                     f"{c['time_ratio']:.3f} (1/{1 / c['time_ratio']:.1f})",
-                    c["syncd_calls"],
+                    syncd_figure(c, c["syncd_calls"]),
                     c["baseline_calls"],
                     f"{c['calls_ratio']:.3f} (1/{1 / c['calls_ratio']:.1f})",
                 ]

@@ -242,3 +242,9 @@ class ThreadsProfile:
             pstats.Stats(str(path), stream=stream).sort_stats(key).print_stats(limit)
             out[key] = [line for line in stream.getvalue().splitlines() if line.strip()]
         return out
+
+
+def syncd_figure(comparison: Json, value: float) -> str:
+    """syncd's figure, marked ≈ when its writes were partly extrapolated."""
+    text = f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+    return f"≈{text}" if comparison.get("syncd_extrapolated") else text

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -88,6 +89,7 @@ def measure(workdir: Path, *, drain_seconds: float, profile: Path | None) -> Jso
 
     pushed: dict[str, int] = dict.fromkeys(engine.connectors, 0)
     push_seconds: dict[str, float] = dict.fromkeys(engine.connectors, 0.0)
+    calls_before_writes = _sandbox_calls(tables)
     write_started, cpu = time.perf_counter(), _cpu_seconds()
     budget_spent = False
     write_profile = ThreadsProfile() if profile else None
@@ -108,6 +110,7 @@ def measure(workdir: Path, *, drain_seconds: float, profile: Path | None) -> Jso
                 break
     write_seconds = time.perf_counter() - write_started
     write_cpu = _cpu_seconds() - cpu
+    calls_after_writes = _sandbox_calls(tables)
     with service.store.transaction() as tx:
         left = tx.outbox_depth()
     rates = {name: pushed[name] / push_seconds[name] for name in pushed if push_seconds[name] > 0}
@@ -132,6 +135,10 @@ def measure(workdir: Path, *, drain_seconds: float, profile: Path | None) -> Jso
         "write_complete": not budget_spent and not any(left.values()),
         "outbox_left": left,
         "write_rate_per_second": rates,
+        # Calls made while writing, per tool (read-before-write reads included).
+        "write_calls": {
+            tool: calls_after_writes[tool] - n for tool, n in calls_before_writes.items()
+        },
         "left_seconds_extrapolated": left_seconds,
         "rss_mb": {
             "at_start": rss_at_start,
@@ -152,6 +159,17 @@ def _thin(samples: list[tuple[float, int, float]], keep: int) -> list[list[float
     step = len(samples) / keep
     chosen = [samples[int(i * step)] for i in range(keep - 1)] + [samples[-1]]
     return [list(s) for s in chosen]
+
+
+def _sandbox_calls(tables: Json) -> dict[str, int]:
+    """API calls each emulator has counted so far (its control endpoint is not counted)."""
+    bases = {"jira": "base_url", "shotgrid": "base_url", "sheets": "api_base_url"}
+    counts = {}
+    for tool, key in bases.items():
+        answer = httpx.get(f"{tables[tool][key]}/_sandbox/calls", timeout=10)
+        answer.raise_for_status()
+        counts[tool] = sum(answer.json().values())
+    return counts
 
 
 def _cpu_seconds() -> float:
@@ -224,9 +242,16 @@ def finish_figures(result: Json) -> None:
     result["records_per_second"] = result["records"] / result["read_seconds"]
     result["ratio_read"] = result["read_seconds"] / f["read_seconds"]
     total = result["read_seconds"] + result["write_seconds"]
+    calls = result["calls_total"]
     if not result["write_complete"]:
         total += result["left_seconds_extrapolated"]
+        # The writes left cost what the written ones did, per record and tool.
+        for tool, left in result["outbox_left"].items():
+            done, made = result["pushed"].get(tool, 0), result.get("write_calls", {}).get(tool)
+            if left and done and made is not None:
+                calls += left * made / done
     result["total_seconds"] = total
+    result["calls_total_extrapolated"] = round(calls)
     result["ratio_total"] = total / f["total_seconds"]
     result["memory_growth_mb_per_10k"] = _growth(result["rss_mb"]["samples"])
 

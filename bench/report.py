@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import Json, fmt, write_json
+from bench.common import Json, fmt, syncd_figure, write_json
 
 
 def md_table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -138,10 +138,10 @@ def _baseline(result: Json) -> str:
         [
             [
                 f"{c['issues']:,}" + ("" if c["baseline_measured"] else " (baseline extrapolated)"),
-                c["syncd_seconds"],
+                syncd_figure(c, c["syncd_seconds"]),
                 c["baseline_seconds"],
                 f"{c['time_ratio']:.3f} (1/{1 / c['time_ratio']:.1f})",
-                c["syncd_calls"],
+                syncd_figure(c, c["syncd_calls"]),
                 c["baseline_calls"],
                 f"{c['calls_ratio']:.3f} (1/{1 / c['calls_ratio']:.1f})",
             ]

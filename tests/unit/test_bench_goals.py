@@ -1,4 +1,4 @@
-"""The goals table: a what-if run (another Jira quota) reports figures without a verdict."""
+"""The bench's derived figures: what-if runs get no verdict; syncd's calls count the writes left."""
 
 from __future__ import annotations
 
@@ -39,3 +39,46 @@ def test_a_what_if_run_is_labelled_and_gets_no_verdict() -> None:
     assert goal["met"] == "what-if"
     assert "what-if: Jira at 3000/min" in goal["goal"]
     assert "p99 0.90 s" in goal["figure"]
+
+
+def _initial_run(*, complete: bool) -> dict[str, Any]:
+    return {
+        "issues": 10_000,
+        "counts": {
+            "jira_issues": 10_000,
+            "sg_tasks": 8_571,
+            "sg_assets": 1_500,
+            "sg_shots": 600,
+            "people": 300,
+        },
+        "latency_ms": 50.0,
+        "jitter_ms": 10.0,
+        "records": 25_702,
+        "read_seconds": 8.0,
+        "write_seconds": 40.0,
+        "write_complete": complete,
+        "left_seconds_extrapolated": 900.0,
+        "pushed": {"jira": 400, "shotgrid": 1_000, "sheets": 0},
+        "outbox_left": {"jira": 9_600, "shotgrid": 0, "sheets": 0} if not complete else {},
+        "write_calls": {"jira": 440, "shotgrid": 20, "sheets": 0},
+        "calls_total": 650,
+        "rss_mb": {"samples": [[1.0, 1_000, 150.0], [8.0, 25_702, 200.0]]},
+    }
+
+
+def test_syncd_calls_count_the_writes_left_at_the_calls_each_write_took() -> None:
+    from bench import baseline, initial
+
+    run = _initial_run(complete=False)
+    initial.finish_figures(run)
+    assert run["calls_total_extrapolated"] == 650 + 9_600 * 440 // 400
+    naive = {"issues": 10_000, "measured": False, "seconds": 3_500.0, "calls_total": 59_463}
+    (row,) = baseline.compare([run], [naive])
+    assert row["syncd_calls"] == run["calls_total_extrapolated"] and row["syncd_extrapolated"]
+    assert row["calls_ratio"] == run["calls_total_extrapolated"] / 59_463
+
+    whole = _initial_run(complete=True)
+    initial.finish_figures(whole)
+    assert whole["calls_total_extrapolated"] == 650
+    (row,) = baseline.compare([whole], [naive])
+    assert row["syncd_calls"] == 650 and not row["syncd_extrapolated"]
