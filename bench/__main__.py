@@ -43,6 +43,21 @@ def _ints(text: str) -> list[int]:
     return [int(x.replace("_", "")) for x in text.split(",") if x.strip()]
 
 
+BACKENDS = {"sqlite": "sqlite", "postgres": "postgres", "postgresql": "postgres"}
+
+
+def _backends(text: str) -> list[str]:
+    """Ingest stores by name ("postgresql" is another name for "postgres")."""
+    chosen = []
+    for name in (x.strip().lower() for x in text.split(",") if x.strip()):
+        if name not in BACKENDS:
+            raise argparse.ArgumentTypeError(
+                f"unknown store {name!r} (choose from sqlite, postgres)"
+            )
+        chosen.append(BACKENDS[name])
+    return list(dict.fromkeys(chosen))
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; `--quick` fills in small values for what was not given."""
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
@@ -74,7 +89,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--ingest-levels", help="ingest concurrency levels (default 1,8,32,64)")
     p.add_argument("--ingest-n", type=int, help="deliveries per ingest level (default 2000)")
-    p.add_argument("--backends", default="sqlite,postgres", help="ingest stores")
+    p.add_argument(
+        "--backends",
+        type=_backends,
+        default="sqlite,postgres",
+        help="ingest stores: sqlite, postgres (default both)",
+    )
     p.add_argument("--profile", type=Path, help="save cProfile data of syncd into this folder")
     p.add_argument("--out", type=Path, help="JSON file (default bench/results/<time>.json)")
     p.add_argument(
@@ -234,7 +254,7 @@ def _ingest(args: argparse.Namespace, results: Json, out: Console, log: Log) -> 
     results["ingest"] = ingest_report.run(
         _ints(args.ingest_levels),
         args.ingest_n,
-        [b for b in args.backends.split(",") if b],
+        args.backends,
         log=log,
     )
     ingest_report.render(results["ingest"], out)
