@@ -289,6 +289,9 @@ def compare(initial: list[Json], baseline: list[Json]) -> list[Json]:
         b = by_size.get(r["issues"])
         if b is None:
             continue
+        # With the writes left after the write budget, at the measured calls per record
+        # (older result files: the calls made).
+        syncd_calls = r.get("calls_total_extrapolated", r["calls_total"])
         rows.append(
             {
                 "issues": r["issues"],
@@ -296,13 +299,10 @@ def compare(initial: list[Json], baseline: list[Json]) -> list[Json]:
                 "syncd_seconds": r["total_seconds"],
                 "baseline_seconds": b["seconds"],
                 "time_ratio": r["total_seconds"] / b["seconds"],
-                # With the writes left after the write budget, at the measured calls per
-                # record (older result files: the calls made).
-                "syncd_calls": r.get("calls_total_extrapolated", r["calls_total"]),
+                "syncd_calls": syncd_calls,
                 "syncd_extrapolated": not r.get("write_complete", True),
                 "baseline_calls": b["calls_total"],
-                "calls_ratio": r.get("calls_total_extrapolated", r["calls_total"])
-                / b["calls_total"],
+                "calls_ratio": syncd_calls / b["calls_total"],
             }
         )
     return rows
