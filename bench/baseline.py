@@ -147,7 +147,7 @@ class NaiveSync:
         """Both tabs as records."""
         import gspread
 
-        from syncd.sandbox.sheets import local_http_client
+        from connectors.sheets.local_http import local_http_client
 
         t = self.tables["sheets"]
         gc = gspread.service_account(

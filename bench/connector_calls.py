@@ -17,10 +17,10 @@ from syncd.connector import PushItem
 from syncd.engine import Engine
 from syncd.mapping.load import load_mappings
 from syncd.registry import build_connector
-from syncd.sandbox.dataset import generate
-from syncd.sandbox.runner import Sandbox
 from syncd.settings import default_mappings_dir
 from syncd.store.store import Store
+from syncd_sandbox.dataset import generate
+from syncd_sandbox.runner import Sandbox
 
 MAX_PAGE = {"jira": 100, "shotgrid": 500, "sheets": 10**9}
 

@@ -24,9 +24,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bench.common import Json
-from syncd.sandbox.production import Production
-from syncd.sandbox.runner import Sandbox
-from syncd.stack import linked_pairs
+from syncd_sandbox.production import Production
+from syncd_sandbox.runner import Sandbox
+from syncd_sandbox.stack import linked_pairs
 
 PATTERN = ("shotgrid", "jira", "shotgrid", "jira", "sheets")
 INVOICE_STATUSES = ("Submitted", "Approved", "Paid")

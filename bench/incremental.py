@@ -46,12 +46,12 @@ from bench.common import (
 )
 from bench.edits import PATTERN
 from bench.sandbox_process import SandboxProcess
-from syncd.sandbox.jira import DEFAULT_ACCOUNT_ID
-from syncd.sandbox.serving import ServedApp
 from syncd.service import Service
 from syncd.settings import Settings, default_mappings_dir
 from syncd.store import tables as t
 from syncd.store.store import audit_entries
+from syncd_sandbox.jira import DEFAULT_ACCOUNT_ID
+from syncd_sandbox.serving import ServedApp
 
 DEFAULT_RATES = (10, 100)
 WARM_UP_RATE = 5

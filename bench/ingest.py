@@ -19,9 +19,9 @@ from typing import Any
 
 import psycopg
 
-from syncd.sandbox.serving import ServedApp
 from syncd.service import Service
 from syncd.settings import Settings, default_mappings_dir
+from syncd_sandbox.serving import ServedApp
 
 SECRET = "bench-shotgrid-secret"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

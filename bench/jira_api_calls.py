@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from connectors.jira import JiraConfig, JiraConnector
 from syncd.connector import PushItem
-from syncd.sandbox.dataset import generate
-from syncd.sandbox.jira import DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
-from syncd.sandbox.serving import ServedApp
+from syncd_sandbox.dataset import generate
+from syncd_sandbox.jira import DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
+from syncd_sandbox.serving import ServedApp
 
 
 @dataclass

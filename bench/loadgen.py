@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from syncd.signatures import sign_shotgrid
+from syncd_sandbox.signing import sign_shotgrid
 
 
 def delivery(task_id: int, project_id: int) -> bytes:

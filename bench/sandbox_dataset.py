@@ -12,8 +12,8 @@ import gc
 import time
 import tracemalloc
 
-from syncd.sandbox.dataset import BENCH, DEMO, generate, plan_sizes
-from syncd.sandbox.production import Production
+from syncd_sandbox.dataset import BENCH, DEMO, generate, plan_sizes
+from syncd_sandbox.production import Production
 
 MIB = 1024 * 1024
 

@@ -13,9 +13,9 @@ import time
 
 import httpx
 
-from syncd.sandbox.dataset import generate
-from syncd.sandbox.jira import DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
-from syncd.sandbox.serving import ServedApp
+from syncd_sandbox.dataset import generate
+from syncd_sandbox.jira import DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
+from syncd_sandbox.serving import ServedApp
 
 
 def rss_mb() -> float:

@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Json, peak_rss_mb, read_line, rss_mb, send_line
-from syncd.sandbox.dataset import generate, plan_sizes
-from syncd.sandbox.production import Production
-from syncd.sandbox.runner import Sandbox, SandboxOptions
+from syncd_sandbox.dataset import generate, plan_sizes
+from syncd_sandbox.production import Production
+from syncd_sandbox.runner import Sandbox, SandboxOptions
 
 
 class WriteRecorder:

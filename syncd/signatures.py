@@ -1,4 +1,4 @@
-"""Webhook signature schemes of the three tools: signing (sandbox) and verifying (service).
+"""Verifying the webhook signatures of the three tools (the sandbox signs with its own code).
 
 - Jira Cloud admin webhooks: `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, body)>`.
 - ShotGrid webhooks: `X-SG-SIGNATURE: sha1=<hex HMAC-SHA1(secret, body)>`.
@@ -32,23 +32,22 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def _same(expected: str, given: str) -> bool:
+    """Constant-time equality that never raises: header text may hold any character.
+
+    `hmac.compare_digest` refuses non-ASCII `str` with a TypeError (a 500 for a forged
+    header); comparing the UTF-8 bytes keeps it constant-time and total.
+    """
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
 def _hex_mac(secret: str, body: bytes, algorithm: str) -> str:
     return hmac.new(secret.encode(), body, algorithm).hexdigest()
-
-
-def sign_jira(body: bytes, secret: str) -> dict[str, str]:
-    """Headers Jira Cloud sends with a webhook from an admin webhook that has a secret."""
-    return {"X-Hub-Signature": f"sha256={_hex_mac(secret, body, 'sha256')}"}
 
 
 def verify_jira(headers: Mapping[str, str], body: bytes, secret: str) -> None:
     """Raise SignatureError unless `X-Hub-Signature` is the body's HMAC-SHA256."""
     _verify_prefixed(headers, body, secret, header="X-Hub-Signature", algorithm="sha256")
-
-
-def sign_shotgrid(body: bytes, secret: str) -> dict[str, str]:
-    """Headers ShotGrid sends with a webhook that has a secret token."""
-    return {"X-SG-SIGNATURE": f"sha1={_hex_mac(secret, body, 'sha1')}"}
 
 
 def verify_shotgrid(headers: Mapping[str, str], body: bytes, secret: str) -> None:
@@ -66,7 +65,7 @@ def _verify_prefixed(
     if not sep or prefix.strip().lower() != algorithm:
         raise SignatureError(f"{header} is not of the form {algorithm}=<hex>")
     expected = _hex_mac(secret, body, algorithm)
-    if not hmac.compare_digest(expected, given.strip().lower()):
+    if not _same(expected, given.strip().lower()):
         raise SignatureError(f"{header} does not match the body")
 
 
@@ -74,16 +73,6 @@ def _standard_mac(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
     key = secret.removeprefix("whsec_").encode()
     signed = msg_id.encode() + b"." + timestamp.encode() + b"." + body
     return base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-
-
-def sign_standard(body: bytes, secret: str, *, msg_id: str, timestamp: int) -> dict[str, str]:
-    """Standard Webhooks v1 headers for a delivery (what the shipped Apps Script sends)."""
-    mac = _standard_mac(secret, msg_id, str(timestamp), body)
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": f"v1,{mac}",
-    }
 
 
 def verify_standard(
@@ -110,6 +99,6 @@ def verify_standard(
     # Several signatures may be present during a secret rotation: any match is enough.
     for candidate in signatures.split():
         version, _, mac = candidate.partition(",")
-        if version == "v1" and hmac.compare_digest(expected, mac):
+        if version == "v1" and _same(expected, mac):
             return msg_id
     raise SignatureError("webhook-signature does not match the body")

@@ -17,8 +17,9 @@ from syncd.engine import Engine
 from syncd.mapping.load import MappingSet, MappingSource
 from syncd.service import Service
 from syncd.settings import Settings
-from syncd.signatures import sign_jira, verify_jira
+from syncd.signatures import verify_jira
 from syncd.store.store import Store
+from syncd_sandbox.signing import sign_jira
 
 ITEM_MAPPING = """
 connector = "{name}"

@@ -66,6 +66,17 @@ def test_dockerfile_install_and_start_commands_work(tmp_path: Path) -> None:
     )
     subprocess.run(["bash", "-c", image_paths(steps["install"])], check=True, cwd=tmp_path)
 
+    # The image carries no emulator code; the sandbox commands say how to get it.
+    probe = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import syncd_sandbox"], capture_output=True
+    )
+    assert probe.returncode != 0 and b"No module named 'syncd_sandbox'" in probe.stderr
+    demo = subprocess.run(
+        [str(venv / "bin" / "syncd"), "demo"], capture_output=True, text=True, cwd=home
+    )
+    assert demo.returncode == 2
+    assert "the sandbox is not installed" in demo.stderr and "[sandbox]" in demo.stderr
+
     port = _free_port()
     env = {
         "PATH": f"{venv / 'bin'}:/usr/bin:/bin",

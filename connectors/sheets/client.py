@@ -28,6 +28,7 @@ from syncd.errors import AuthError, TransientError
 from syncd.http import RateLimiter, raise_for_status, retry_policy
 
 from .config import SCOPES, SheetsConfig, parse_service_account
+from .local_http import local_http_client
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +127,6 @@ class SheetsClient:
         base = self.config.api_base_url
         if base is None:
             return HTTPClient  # no retries inside: ours apply, with an injectable sleep
-        # Imported only for the sandbox, so a production install never loads it.
-        from syncd.sandbox.sheets import local_http_client
-
         return local_http_client(base)
 
     # -- the calls ------------------------------------------------------------------------

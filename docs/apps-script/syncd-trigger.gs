@@ -6,7 +6,7 @@
  * Sheets API writes - syncd's own - never fire triggers, so syncd never hears its own echo.
  * Install and configure it as README.md (next to this file) explains.
  *
- * Payloads (JSON; keep identical to syncd/sandbox/sheets/trigger.py, the sandbox's copy):
+ * Payloads (JSON; keep identical to sandbox/syncd_sandbox/sheets/trigger.py, the sandbox's copy):
  *   {"type":"sheet.edit","spreadsheetId":"...","sheetId":0,"sheetName":"Invoices",
  *    "range":"C5:D5","rowStart":5,"rowEnd":5,"columnStart":3,"columnEnd":4,
  *    "user":"someone@example.com"|null,"editedAt":"2025-01-31T14:05:00.000Z"}

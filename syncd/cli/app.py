@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from syncd import __version__
-from syncd.cli import conflicts, mappings, run, sandbox
+from syncd.cli import conflicts, extras, mappings, run
 from syncd.cli.context import CliState
 
 app = typer.Typer(
@@ -18,7 +18,7 @@ app = typer.Typer(
 app.add_typer(mappings.app, name="mappings")
 app.add_typer(conflicts.app, name="conflicts")
 run.register(app)
-sandbox.register(app)
+extras.register(app)
 
 
 @app.callback()

@@ -13,10 +13,10 @@ from syncd.api.app import create_app
 from syncd.api.services import Services
 from syncd.jobs.store_queue import StoreJobQueue
 from syncd.settings import Settings
-from syncd.signatures import sign_jira
 from syncd.store import tables as t
 from syncd.wake import WakeAll
 from syncd.worker import Worker
+from syncd_sandbox.signing import sign_jira
 from tests.factories import (
     WEBHOOK_SECRET,
     World,

@@ -13,9 +13,9 @@ from syncd.connector import PushItem, SourceRecord
 from syncd.engine import Engine
 from syncd.errors import AuthError
 from syncd.mapping.load import MappingSet, read_sources
-from syncd.sandbox.jira import DEFAULT_ACCOUNT_ID
-from syncd.sandbox.jira.catalog import CustomFieldIds
 from syncd.store.store import Store
+from syncd_sandbox.jira import DEFAULT_ACCOUNT_ID
+from syncd_sandbox.jira.catalog import CustomFieldIds
 from tests.contract.harness_jira import JiraHarness
 from tests.factories import sqlite_copy
 from tests.sandbox.test_jira_sandbox import MIA, ZOE, build_production

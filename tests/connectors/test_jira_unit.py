@@ -24,7 +24,8 @@ from connectors.jira.fields import FieldCatalog, UnknownField
 from connectors.jira.transport import HttpxAdapter
 from syncd.connector import PushItem
 from syncd.errors import AuthError, PermanentError, TransientError
-from syncd.signatures import SignatureError, sign_jira
+from syncd.signatures import SignatureError
+from syncd_sandbox.signing import sign_jira
 
 SITE = "https://studio.atlassian.net"
 API = f"{SITE}/rest/api/3"

@@ -19,10 +19,11 @@ from syncd.engine import Engine
 from syncd.errors import AuthError, PermanentError, TransientError, UnsupportedCapability
 from syncd.mapping.load import MappingSet, MappingSource
 from syncd.registry import build_connector
-from syncd.sandbox.production import SheetTab
-from syncd.sandbox.sheets import QuotaLimits, ServiceAccount
-from syncd.signatures import SignatureError, sign_standard
+from syncd.signatures import SignatureError
 from syncd.store.store import Store
+from syncd_sandbox.production import SheetTab
+from syncd_sandbox.sheets import QuotaLimits, ServiceAccount
+from syncd_sandbox.signing import sign_standard
 from tests.connectors.conftest import RSA_KEY
 from tests.contract.harness_sheets import WEBHOOK_SECRET, SheetsHarness
 from tests.factories import sqlite_copy

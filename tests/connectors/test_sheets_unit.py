@@ -34,7 +34,8 @@ from connectors.sheets.webhooks import parse_delivery
 from connectors.sheets.writes import Located, cell_value, displayed
 from syncd.connector import PushItem
 from syncd.errors import AuthError, PermanentError, TransientError
-from syncd.signatures import SignatureError, sign_standard
+from syncd.signatures import SignatureError
+from syncd_sandbox.signing import sign_standard
 
 SID = "1UnitSheet"
 EMAIL = "syncd@studio-project.iam.gserviceaccount.com"

@@ -17,7 +17,8 @@ from connectors.shotgrid import ShotGridConfig, ShotGridConnector
 from connectors.shotgrid.paging import Cursor, field_list, served_size
 from syncd.connector import PushItem
 from syncd.errors import AuthError, TransientError
-from syncd.signatures import SignatureError, sign_shotgrid
+from syncd.signatures import SignatureError
+from syncd_sandbox.signing import sign_shotgrid
 
 SITE = "https://studio.shotgrid.example"
 API = f"{SITE}/api/v1"

@@ -15,12 +15,12 @@ from starlette.routing import Route
 
 from connectors.jira import JiraConfig, JiraConnector
 from syncd.connector import PushItem, SourceRecord
-from syncd.sandbox.dataset import MIN_ISSUES, generate
-from syncd.sandbox.jira import DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
-from syncd.sandbox.jira.catalog import CustomFieldIds
-from syncd.sandbox.knobs import Knobs
-from syncd.sandbox.production import Production
-from syncd.sandbox.serving import ServedApp
+from syncd_sandbox.dataset import MIN_ISSUES, generate
+from syncd_sandbox.jira import DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
+from syncd_sandbox.jira.catalog import CustomFieldIds
+from syncd_sandbox.knobs import Knobs
+from syncd_sandbox.production import Production
+from syncd_sandbox.serving import ServedApp
 from tests.contract.harness import ContractHarness
 
 PAGE_SIZE = 10  # the sandbox's page cap: ~49 issues make 5 pages

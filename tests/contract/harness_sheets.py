@@ -24,10 +24,10 @@ from connectors.sheets import SheetsConfig, SheetsConnector
 from connectors.sheets.config import DEFAULT_KEYS
 from connectors.sheets.rows import column_letters
 from syncd.connector import PushItem, SourceRecord
-from syncd.sandbox.dataset import MIN_ISSUES, generate
-from syncd.sandbox.production import Production, SheetTab
-from syncd.sandbox.serving import ServedApp
-from syncd.sandbox.sheets import QuotaLimits, SheetsSandbox
+from syncd_sandbox.dataset import MIN_ISSUES, generate
+from syncd_sandbox.production import Production, SheetTab
+from syncd_sandbox.serving import ServedApp
+from syncd_sandbox.sheets import QuotaLimits, SheetsSandbox
 from tests.contract.harness import ContractHarness
 
 BATCH_SIZE = 25  # rows per yielded batch: ~60 invoices make 3 batches

@@ -14,11 +14,11 @@ from starlette.routing import Route
 
 from connectors.shotgrid import ShotGridConfig, ShotGridConnector
 from syncd.connector import PushItem, SourceRecord
-from syncd.sandbox.dataset import MIN_ISSUES, generate
-from syncd.sandbox.knobs import Knobs
-from syncd.sandbox.production import Production
-from syncd.sandbox.serving import ServedApp
-from syncd.sandbox.shotgrid import ShotGridSandbox
+from syncd_sandbox.dataset import MIN_ISSUES, generate
+from syncd_sandbox.knobs import Knobs
+from syncd_sandbox.production import Production
+from syncd_sandbox.serving import ServedApp
+from syncd_sandbox.shotgrid import ShotGridSandbox
 from tests.contract.harness import ContractHarness
 
 PAGE_SIZE = 10  # the sandbox's page cap: ~43 tasks make 5 pages

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from syncd.sandbox.dataset import generate
-from syncd.stack import Stack
 from syncd.store import tables as t
+from syncd_sandbox.dataset import generate
+from syncd_sandbox.stack import Stack
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 

@@ -22,12 +22,12 @@ from typing import Any
 import httpx
 import pytest
 
-from syncd.sandbox.dataset import generate
-from syncd.sandbox.jira import DEFAULT_ACCOUNT_ID, DEFAULT_API_TOKEN, DEFAULT_EMAIL
-from syncd.sandbox.runner import Sandbox
-from syncd.sandbox.webhooks import WebhookConfig
 from syncd.settings import default_mappings_dir
-from syncd.stack import linked_pairs
+from syncd_sandbox.dataset import generate
+from syncd_sandbox.jira import DEFAULT_ACCOUNT_ID, DEFAULT_API_TOKEN, DEFAULT_EMAIL
+from syncd_sandbox.runner import Sandbox
+from syncd_sandbox.stack import linked_pairs
+from syncd_sandbox.webhooks import WebhookConfig
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 

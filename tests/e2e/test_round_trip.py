@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from syncd.sandbox.dataset import generate
-from syncd.sandbox.production import Production
-from syncd.sandbox.sheets.errors import SheetsApiError
-from syncd.stack import Stack, linked_pairs
 from syncd.store.store import ConflictRow
+from syncd_sandbox.dataset import generate
+from syncd_sandbox.production import Production
+from syncd_sandbox.sheets.errors import SheetsApiError
+from syncd_sandbox.stack import Stack, linked_pairs
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 

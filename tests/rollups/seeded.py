@@ -25,7 +25,7 @@ from syncd.rollups.model import (
     SourceRef,
     TaskEntry,
 )
-from syncd.sandbox.production import JiraIssue, Production, SgTask
+from syncd_sandbox.production import JiraIssue, Production, SgTask
 
 SG_STATUS = {
     "wtg": "todo", "rdy": "todo", "ip": "in_progress", "rev": "review", "apr": "done",

@@ -16,10 +16,10 @@ import pytest
 from syncd.rollups.compute import compute_rollups
 from syncd.rollups.flush import RollupPublisher, tab_hash
 from syncd.rollups.model import RollupSet
-from syncd.sandbox.sheets.batch import apply_batch
-from syncd.sandbox.sheets.metadata import render_spreadsheet
-from syncd.sandbox.sheets.state import Spreadsheet
 from syncd.store.store import Store
+from syncd_sandbox.sheets.batch import apply_batch
+from syncd_sandbox.sheets.metadata import render_spreadsheet
+from syncd_sandbox.sheets.state import Spreadsheet
 from tests.factories import sqlite_copy
 from tests.rollups.build import NOW, data, days, invoice, line, settings, task
 

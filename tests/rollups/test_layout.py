@@ -18,10 +18,10 @@ from syncd.rollups.compute import compute_rollups
 from syncd.rollups.layout import LayoutError, build_requests, place, tab_title
 from syncd.rollups.model import Column, Kind, Link, RollupSet, RollupTab, RollupTable
 from syncd.rollups.sheet_format import money_pattern, serial
-from syncd.sandbox.sheets.batch import apply_batch
-from syncd.sandbox.sheets.metadata import render_spreadsheet
-from syncd.sandbox.sheets.state import Spreadsheet
-from syncd.sandbox.sheets.values import apply_write, plan_write
+from syncd_sandbox.sheets.batch import apply_batch
+from syncd_sandbox.sheets.metadata import render_spreadsheet
+from syncd_sandbox.sheets.state import Spreadsheet
+from syncd_sandbox.sheets.values import apply_write, plan_write
 from tests.rollups.build import NOW, data, days, invoice, line, settings, task
 
 PREFIX = "syncd · "

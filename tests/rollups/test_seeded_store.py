@@ -20,10 +20,10 @@ from syncd.engine import Engine
 from syncd.mapping.load import load_mappings
 from syncd.rollups.compute import compute_rollups
 from syncd.rollups.source import read_rollup_input
-from syncd.sandbox.dataset import EPOCH_AT, generate
-from syncd.sandbox.production import JiraIssue, Production, SgTask
 from syncd.settings import RollupSettings
 from syncd.store.store import Store
+from syncd_sandbox.dataset import EPOCH_AT, generate
+from syncd_sandbox.production import JiraIssue, Production, SgTask
 from tests.factories import sqlite_copy
 from tests.rollups.seeded import Translation
 

@@ -23,13 +23,14 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from connectors.sheets.local_http import local_http_client
 from syncd.rollups.compute import compute_rollups
 from syncd.rollups.flush import RollupPublisher
-from syncd.sandbox.dataset import EPOCH_AT, generate
-from syncd.sandbox.serving import ServedApp
-from syncd.sandbox.sheets import QuotaLimits, SheetsSandbox, local_http_client
 from syncd.settings import RollupSettings
 from syncd.store.store import Store
+from syncd_sandbox.dataset import EPOCH_AT, generate
+from syncd_sandbox.serving import ServedApp
+from syncd_sandbox.sheets import QuotaLimits, SheetsSandbox
 from tests.factories import sqlite_copy
 from tests.rollups.build import data, days, settings, task
 from tests.rollups.expected import Config, Expected

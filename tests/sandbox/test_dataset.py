@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from syncd.sandbox.dataset import (
+from syncd_sandbox.dataset import (
     BENCH,
     DEMO,
     EPOCH,
@@ -23,9 +23,9 @@ from syncd.sandbox.dataset import (
     generate,
     plan_sizes,
 )
-from syncd.sandbox.dataset.names import ascii_fold
-from syncd.sandbox.dataset.vendors import format_amount, format_date
-from syncd.sandbox.production import Production
+from syncd_sandbox.dataset.names import ascii_fold
+from syncd_sandbox.dataset.vendors import format_amount, format_date
+from syncd_sandbox.production import Production
 
 INVOICE_HEADER = (
     "Invoice #", "Vendor", "Amount", "Currency", "Status", "Issued", "Due",
@@ -199,7 +199,7 @@ def test_same_seed_at_10k_gives_the_same_production(mid):
 def test_same_seed_gives_the_same_production_in_another_process(demo):
     # A different string-hash seed would expose any set- or hash-ordered iteration.
     script = (
-        "import hashlib; from syncd.sandbox.dataset import generate; "
+        "import hashlib; from syncd_sandbox.dataset import generate; "
         "print(hashlib.sha256(repr(generate()).encode()).hexdigest())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

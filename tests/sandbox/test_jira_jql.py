@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from syncd.sandbox.jira import JiraSandbox
-from syncd.sandbox.jira.errors import JiraError
-from syncd.sandbox.jira.jql import JqlError, parse
-from syncd.sandbox.jira.render import View
+from syncd_sandbox.jira import JiraSandbox
+from syncd_sandbox.jira.errors import JiraError
+from syncd_sandbox.jira.jql import JqlError, parse
+from syncd_sandbox.jira.render import View
 from tests.sandbox.test_jira_sandbox import DELETED, MIA, T0, build_production
 
 ALL = [f"HRB-{n}" for n in range(1, 31) if n != DELETED]

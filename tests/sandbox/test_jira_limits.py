@@ -9,7 +9,7 @@ import httpx
 import jira
 import pytest
 
-from syncd.sandbox.jira import DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
+from syncd_sandbox.jira import DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
 from tests.sandbox.test_jira_sandbox import answer, connect, fresh, serving
 
 pytestmark = pytest.mark.sandbox

@@ -16,9 +16,9 @@ import jira
 import pytest
 import requests
 
-from syncd.sandbox.jira import DEFAULT_ACCOUNT_ID, DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
-from syncd.sandbox.knobs import Knobs
-from syncd.sandbox.production import (
+from syncd_sandbox.jira import DEFAULT_ACCOUNT_ID, DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
+from syncd_sandbox.knobs import Knobs
+from syncd_sandbox.production import (
     Department,
     JiraIssue,
     Milestone,
@@ -26,8 +26,8 @@ from syncd.sandbox.production import (
     Production,
     SheetTab,
 )
-from syncd.sandbox.serving import ServedApp
-from syncd.sandbox.webhooks import WebhookConfig, WebhookStats
+from syncd_sandbox.serving import ServedApp
+from syncd_sandbox.webhooks import WebhookConfig, WebhookStats
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 STATUSES = ("To Do", "In Progress", "In Review", "Blocked", "Done", "QA Hold")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from syncd.sandbox.jira import JiraSandbox
+from syncd_sandbox.jira import JiraSandbox
 from tests.sandbox.test_jira_sandbox import build_production, connect, live_count, serving
 
 COUNT = 10_000

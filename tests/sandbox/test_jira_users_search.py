@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from syncd.sandbox.jira import DEFAULT_ACCOUNT_ID, DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
+from syncd_sandbox.jira import DEFAULT_ACCOUNT_ID, DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
 from tests.sandbox.test_jira_sandbox import MIA, ZOE, build_production, serving
 
 pytestmark = pytest.mark.sandbox

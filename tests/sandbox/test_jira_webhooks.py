@@ -12,10 +12,10 @@ import jira
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from syncd.sandbox.jira import DEFAULT_ACCOUNT_ID, DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
-from syncd.sandbox.serving import ServedApp
-from syncd.sandbox.webhooks import WebhookConfig
 from syncd.signatures import SignatureError, verify_jira
+from syncd_sandbox.jira import DEFAULT_ACCOUNT_ID, DEFAULT_API_TOKEN, DEFAULT_EMAIL, JiraSandbox
+from syncd_sandbox.serving import ServedApp
+from syncd_sandbox.webhooks import WebhookConfig
 from tests.sandbox.test_jira_sandbox import MIA, ZOE, connect, fresh, serving
 
 SECRET = "jira-webhook-secret"

@@ -9,7 +9,7 @@ import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
-from syncd.sandbox.knobs import CallLog, Knobs, install_knobs
+from syncd_sandbox.knobs import CallLog, Knobs, install_knobs
 
 
 def _app(knobs: Knobs, calls: CallLog) -> FastAPI:

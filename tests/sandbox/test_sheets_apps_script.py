@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from syncd.sandbox.sheets.trigger import SheetChangeEvent, SheetEditEvent
 from syncd.signatures import SignatureError, verify_standard
+from syncd_sandbox.sheets.trigger import SheetChangeEvent, SheetEditEvent
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "apps-script" / "syncd-trigger.gs"
 SECRET = "whsec_YXBwcy1zY3JpcHQtdGVzdC1zZWNyZXQ="

@@ -22,11 +22,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request, Response
 
-from syncd.sandbox.production import Production, SheetTab
-from syncd.sandbox.serving import ServedApp
-from syncd.sandbox.sheets import GOOGLE_TOKEN_URI, QuotaLimits, SheetsSandbox, local_http_client
-from syncd.sandbox.webhooks import WebhookConfig
+from connectors.sheets.local_http import local_http_client
 from syncd.signatures import SignatureError, verify_standard
+from syncd_sandbox.production import Production, SheetTab
+from syncd_sandbox.serving import ServedApp
+from syncd_sandbox.sheets import GOOGLE_TOKEN_URI, QuotaLimits, SheetsSandbox
+from syncd_sandbox.webhooks import WebhookConfig
 
 pytestmark = pytest.mark.sandbox
 

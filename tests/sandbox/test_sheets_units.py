@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from syncd.sandbox.sheets.a1 import A1Error, Bounds, format_range, parse_a1, quote_title
-from syncd.sandbox.sheets.batch import apply_batch
-from syncd.sandbox.sheets.errors import SheetsApiError
-from syncd.sandbox.sheets.fieldmask import apply_mask, parse_mask, select
-from syncd.sandbox.sheets.number_format import format_date, format_number, general_number
-from syncd.sandbox.sheets.render import Renderer
-from syncd.sandbox.sheets.state import Spreadsheet
-from syncd.sandbox.sheets.user_entered import parse_user_entered
-from syncd.sandbox.sheets.values import ReadOptions, append, apply_write, plan_write, read
+from syncd_sandbox.sheets.a1 import A1Error, Bounds, format_range, parse_a1, quote_title
+from syncd_sandbox.sheets.batch import apply_batch
+from syncd_sandbox.sheets.errors import SheetsApiError
+from syncd_sandbox.sheets.fieldmask import apply_mask, parse_mask, select
+from syncd_sandbox.sheets.number_format import format_date, format_number, general_number
+from syncd_sandbox.sheets.render import Renderer
+from syncd_sandbox.sheets.state import Spreadsheet
+from syncd_sandbox.sheets.user_entered import parse_user_entered
+from syncd_sandbox.sheets.values import ReadOptions, append, apply_write, plan_write, read
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from syncd.sandbox.knobs import Knobs
-from syncd.sandbox.production import (
+from syncd_sandbox.knobs import Knobs
+from syncd_sandbox.production import (
     Department,
     Milestone,
     Person,
@@ -29,9 +29,9 @@ from syncd.sandbox.production import (
     SheetTab,
     Step,
 )
-from syncd.sandbox.serving import ServedApp
-from syncd.sandbox.shotgrid import ShotGridSandbox
-from syncd.sandbox.webhooks import WebhookConfig
+from syncd_sandbox.serving import ServedApp
+from syncd_sandbox.shotgrid import ShotGridSandbox
+from syncd_sandbox.webhooks import WebhookConfig
 
 T0 = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 ARRAY = {"Content-Type": "application/vnd+shotgun.api3_array+json"}

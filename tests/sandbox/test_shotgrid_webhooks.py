@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from syncd.sandbox.serving import ServedApp
-from syncd.sandbox.webhooks import WebhookConfig
 from syncd.signatures import SignatureError, verify_shotgrid
+from syncd_sandbox.serving import ServedApp
+from syncd_sandbox.webhooks import WebhookConfig
 from tests.sandbox.test_shotgrid_sandbox import PROJECT_ID, Served, serve, shutdown
 
 SECRET = "sg-webhook-secret"

@@ -1,0 +1,1 @@
+"""Mapping files: parse, check (every problem with its place), translate both ways."""

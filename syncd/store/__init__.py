@@ -1,0 +1,1 @@
+"""The store: SQLAlchemy tables, migrations, and queries by aggregate."""
