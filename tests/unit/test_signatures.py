@@ -47,7 +47,11 @@ def test_any_header_text_is_either_valid_or_a_signature_error(value: str) -> Non
         with pytest.raises(SignatureError):
             verify({header: value}, BODY, SECRET)
     for name in ("webhook-id", "webhook-timestamp", "webhook-signature"):
-        headers = {"webhook-id": "msg_1", "webhook-timestamp": str(NOW), "webhook-signature": "v1,x"}
+        headers = {
+            "webhook-id": "msg_1",
+            "webhook-timestamp": str(NOW),
+            "webhook-signature": "v1,x",
+        }
         headers[name] = value
         with pytest.raises(SignatureError):
             verify_standard(headers, BODY, SECRET, now=NOW)
