@@ -148,7 +148,7 @@ def test_crash_before_commit_replays_the_page(world: World) -> None:
     """A failure while storing a page leaves the cursor behind it; the next sync redoes it."""
     for i in range(1, 8):
         world.put("a", i, title=f"t{i}", status="open")
-    original = world.engine.ingest
+    original = world.engine._ingest.store_page
     calls = {"n": 0}
 
     def failing(*args, **kwargs):
@@ -157,10 +157,10 @@ def test_crash_before_commit_replays_the_page(world: World) -> None:
             raise RuntimeError("power cut")
         return original(*args, **kwargs)
 
-    world.engine.ingest = failing  # type: ignore[method-assign]
+    world.engine._ingest.store_page = failing  # type: ignore[method-assign]
     report = world.engine.sync(only=["a"])
     assert report.errors and "power cut" in report.errors[0]
-    world.engine.ingest = original  # type: ignore[method-assign]
+    world.engine._ingest.store_page = original  # type: ignore[method-assign]
     world.engine.sync(only=["a"])
     assert _record_count(world.store) == 7
     with world.store.transaction() as tx:
@@ -188,11 +188,11 @@ def test_pushing_never_queues_behind_another_threads_writes_for_nothing(world: W
     _seed(world)
     world.put("a", 1, status="done")
     world.engine.sync(only=["a"], push=False)  # a's change is waiting to go to b and c
-    lock = world.engine._push_locks["b"]
+    lock = world.engine._push.locks["b"]
     with lock:  # another thread is writing to b
         assert world.engine.push_pending("b", wait=False).pushed == 0
         # Nothing due for c's other records: no need to take c's lock to say so.
-        with world.engine._push_locks["c"]:
+        with world.engine._push.locks["c"]:
             assert world.engine.push_pending("c", records={"no-such-record"}).pushed == 0
     assert world.engine.push_pending("b").pushed == 1  # the write was only put off
     assert world.tools["b"].get("item", "b1")["status"] == "done"
@@ -221,7 +221,7 @@ def test_the_tools_are_read_side_by_side_and_their_pages_stored_one_at_a_time(
             world.put(source, item, title=f"Shot {item}", status="open", milestone="M1")
     inside, most, stored = 0, 0, 0
     lock = threading.Lock()
-    ingest = world.engine.ingest
+    ingest = world.engine._ingest.store_page
 
     def counting_ingest(*args: Any, **kwargs: Any) -> Any:
         nonlocal inside, most, stored
@@ -236,7 +236,7 @@ def test_the_tools_are_read_side_by_side_and_their_pages_stored_one_at_a_time(
                 inside -= 1
                 stored += 1
 
-    monkeypatch.setattr(world.engine, "ingest", counting_ingest)
+    monkeypatch.setattr(world.engine._ingest, "store_page", counting_ingest)
     report = world.engine.sync(push=False)
     assert report.pulled == 21 and not report.errors
     assert stored == 9 and most == 1

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from syncd.prefetch import Prefetch
+from syncd.engine.prefetch import Prefetch
 
 
 def test_items_come_in_order_and_overlap_with_the_consumer() -> None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from syncd.turns import PageLine, StoreTurns
+from syncd.engine.turns import PageLine, StoreTurns
 
 
 def _store_later(line: PageLine, name: str, order: list[str], pages: int = 1) -> threading.Thread:

@@ -1,0 +1,28 @@
+"""People's decisions: a conflict settled (or a field set) by hand."""
+
+from __future__ import annotations
+
+from syncd.engine.context import Rules
+from syncd.engine.outcomes import store_outcome
+from syncd.model import JsonValue
+from syncd.reconcile import apply_outcome, resolve
+from syncd.store.store import OutboxStage, Store
+
+
+def resolve_conflict(
+    store: Store, rules: Rules, record_id: str, field_name: str, value: JsonValue, by: str
+) -> None:
+    """Settle a conflict (or set a field by hand) and queue the value for every source."""
+    with store.transaction() as tx:
+        tx.serialize_writers()
+        record = tx.load_records([record_id])[record_id]
+        views = rules.link_views(tx.links_of([record_id]).get(record_id, []))
+        outcome = resolve(record, views, field_name, value, by)
+        tx.add_audit(
+            record_id, outcome.changes, mapping_version=rules.mappings.version, run_id=None
+        )
+        outbox = OutboxStage(tx, tx.pending_pushes(v.key for v in views))
+        store_outcome(tx, record_id, outcome, outbox)
+        outbox.flush()
+        apply_outcome(record, views, outcome)
+        tx.save_records({record_id: record})
