@@ -4,7 +4,9 @@
 - ShotGrid webhooks: `X-SG-SIGNATURE: sha1=<hex HMAC-SHA1(secret, body)>`.
 - Google Sheets has no native webhook: the Apps Script trigger syncd ships (docs/) signs with
   Standard Webhooks v1: `webhook-id`, `webhook-timestamp`, and
-  `webhook-signature: v1,<base64 HMAC-SHA256(secret, "{id}.{timestamp}.{body}")>`.
+  `webhook-signature: v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`, the key being
+  the base64-decoded bytes of the `whsec_...` secret (byte-compatible with the reference
+  `standardwebhooks` library, tested both ways).
 
 Every comparison is constant-time and runs over the raw body bytes, never re-serialised JSON.
 """
@@ -12,6 +14,7 @@ Every comparison is constant-time and runs over the raw body bytes, never re-ser
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -69,8 +72,20 @@ def _verify_prefixed(
         raise SignatureError(f"{header} does not match the body")
 
 
+def standard_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret: the base64 bytes after `whsec_`.
+
+    Decoded as the reference `standardwebhooks` library decodes it (padding added,
+    characters outside the alphabet skipped), so either side can be the reference one.
+    """
+    try:
+        return base64.b64decode(secret.removeprefix("whsec_") + "==")
+    except binascii.Error as exc:
+        raise SignatureError("the configured secret is not whsec_<base64>") from exc
+
+
 def _standard_mac(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
-    key = secret.removeprefix("whsec_").encode()
+    key = standard_key(secret)
     signed = msg_id.encode() + b"." + timestamp.encode() + b"." + body
     return base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 

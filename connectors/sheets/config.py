@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import json
 from pathlib import Path
@@ -11,6 +13,9 @@ from urllib.parse import urlsplit
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from syncd.connector import ConnectorConfig
+
+# The shortest Standard Webhooks key accepted (the spec's secrets are 24 to 64 bytes).
+MIN_WEBHOOK_KEY_BYTES = 16
 
 MAX_BATCH_SIZE = 500  # rows per yielded batch (the engine stores a batch in one transaction)
 DEFAULT_KEYS = {"Invoices": "Invoice #", "Budget": "Budget Line"}
@@ -62,6 +67,27 @@ class SheetsConfig(ConnectorConfig):
             if not tab.strip() or not header.strip():
                 raise ValueError(f"tab {tab!r}: tab titles and key headers must not be blank")
         return keys
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _standard_webhooks_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        # Standard Webhooks keys the HMAC with the base64 bytes after `whsec_`: a secret of
+        # another shape would be keyed differently by the Apps Script and by syncd.
+        if secret is None:
+            return None
+        text = secret.get_secret_value()
+        body = text.removeprefix("whsec_")
+        try:
+            key = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if not text.startswith("whsec_") or len(key) < MIN_WEBHOOK_KEY_BYTES:
+            raise ValueError(
+                f"must be whsec_ followed by the base64 of at least {MIN_WEBHOOK_KEY_BYTES} "
+                'random bytes (Standard Webhooks), e.g. python -c "import base64, os; '
+                "print('whsec_' + base64.b64encode(os.urandom(32)).decode())\""
+            )
+        return secret
 
     @field_validator("service_account_info")
     @classmethod

@@ -23,7 +23,7 @@
  *   webhook-timestamp: Unix seconds of this attempt (re-signed on retry: syncd refuses
  *                      timestamps more than 5 minutes off)
  *   webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">, keyed with the
- *                      UTF-8 text of the secret after its "whsec_" prefix
+ *                      base64-decoded bytes of the secret after its "whsec_" prefix
  *
  * Failed sends (network errors, 408, 425, 429, 5xx) wait in Script Properties and are retried
  * with growing delays by the next trigger run and by a timer every 5 minutes. syncd also polls
@@ -198,9 +198,10 @@ function syncdDelayMinutes_(attempts) {
 }
 
 function syncdSign_(id, timestamp, body, secret) {
-  var key = secret.indexOf('whsec_') === 0 ? secret.substring(6) : secret;
-  var mac = Utilities.computeHmacSha256Signature(
-    id + '.' + timestamp + '.' + body, key, Utilities.Charset.UTF_8);
+  // Standard Webhooks: the key is the base64-decoded part of the secret after "whsec_".
+  var key = Utilities.base64Decode(secret.indexOf('whsec_') === 0 ? secret.substring(6) : secret);
+  var signed = Utilities.newBlob(id + '.' + timestamp + '.' + body).getBytes(); // UTF-8
+  var mac = Utilities.computeHmacSha256Signature(signed, key);
   return 'v1,' + Utilities.base64Encode(mac);
 }
 

@@ -6,6 +6,7 @@ run it next to the service, with each emulator's webhooks pointed at the service
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,6 +39,12 @@ class Emulator(Protocol):
 
 
 SG_SCRIPT, SG_KEY = "syncd", "sandbox-sg-key"
+# Jira and ShotGrid take any text; a Standard Webhooks secret is whsec_ + base64 of its key.
+DEFAULT_SECRETS = {
+    "jira": "sandbox-jira-webhook-secret",
+    "shotgrid": "sandbox-shotgrid-webhook-secret",
+    "sheets": "whsec_" + base64.b64encode(b"sandbox-sheets-webhook-secret-key").decode(),
+}
 
 
 @dataclass
@@ -47,9 +54,7 @@ class SandboxOptions:
     latency_ms: float = 0.0  # added to every API call, to feel like the real services
     jitter_ms: float = 0.0
     webhook_base: str | None = None  # syncd's base URL; deliveries go to /webhooks/<tool>
-    secrets: dict[str, str] = field(
-        default_factory=lambda: {t: f"sandbox-{t}-webhook-secret" for t in TOOLS}
-    )
+    secrets: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SECRETS))
     ports: dict[str, int] = field(default_factory=dict)  # 0 or missing: any free port
     knobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # per tool, extra knobs
 

@@ -30,8 +30,8 @@ def sign_shotgrid(body: bytes, secret: str) -> dict[str, str]:
 
 def sign_standard(body: bytes, secret: str, *, msg_id: str, timestamp: int) -> dict[str, str]:
     """Standard Webhooks v1 headers, as the shipped Apps Script trigger sends them."""
-    # The key is the secret's text after `whsec_`, as the shipped trigger and syncd use it.
-    key = secret.removeprefix("whsec_").encode()
+    # The key is the base64-decoded secret after `whsec_` (the Standard Webhooks spec).
+    key = base64.b64decode(secret.removeprefix("whsec_") + "==")
     signed = f"{msg_id}.{timestamp}.".encode() + body
     mac = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
     return {

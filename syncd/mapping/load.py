@@ -46,14 +46,21 @@ def _where(source: str, loc: Iterable[Any], *, table: bool = False) -> str:
     return f"{source} [{'.'.join(parents)}] {key}" if parents else f"{source} {key}"
 
 
+_TOO_DEEP = "not a mapping: arrays or tables nested too deeply to read"
+
+
 def parse_mapping(source: MappingSource) -> tuple[MappingFile | None, list[Problem]]:
     """Parse one file's TOML and shape; returns the problems instead of raising."""
     try:
         raw = tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as exc:
         return None, [Problem(source.name, f"not valid TOML: {exc}")]
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        return None, [Problem(source.name, _TOO_DEEP)]
     try:
         return MappingFile.model_validate(raw), []
+    except RecursionError:
+        return None, [Problem(source.name, _TOO_DEEP)]
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

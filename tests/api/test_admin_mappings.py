@@ -224,3 +224,35 @@ def test_a_stored_version_that_no_longer_validates_cannot_be_rolled_back_to(kit:
     assert any(p["where"].startswith(B) for p in response.json()["problems"])
     assert isinstance(kit.service.engine.mappings, MappingSet)
     assert kit.client.get(f"{API}/mappings", headers=VIEWER).json()["version_id"] == 1
+
+
+def test_file_names_outside_the_mapping_set_are_refused_and_nothing_is_stored(kit: Kit) -> None:
+    text = _files(kit)[B]
+    for name in ("../../etc/passwd", "/etc/passwd", "mappings/../../x.toml", "elsewhere/b.toml"):
+        for route in ("preview", "apply"):
+            response = kit.client.post(
+                f"{API}/mappings/{route}", headers=ADMIN, json={"files": {name: text}}
+            )
+            assert response.status_code == 422, (name, route, response.text)
+            wheres = [p["where"] for p in response.json()["problems"]]
+            assert wheres == [f"files.{name}"]
+    removing = kit.client.post(
+        f"{API}/mappings/apply", headers=ADMIN, json={"files": {"mappings/zzz.toml": None}}
+    )
+    assert removing.status_code == 422
+    assert "no such mapping file" in removing.text
+    assert _versions(kit) == 1
+
+
+def test_a_mapping_nested_too_deeply_is_a_clear_422_not_a_500(kit: Kit) -> None:
+    deep = {
+        "mappings/deep.toml": "x = " + "[" * 500 + "]" * 500,
+        "mappings/deeper.toml": "x = " + "{a = " * 500 + "1" + "}" * 500,
+    }
+    for route in ("preview", "apply"):
+        response = kit.client.post(f"{API}/mappings/{route}", headers=ADMIN, json={"files": deep})
+        assert response.status_code == 422, response.text
+        problems = {p["where"]: p["message"] for p in response.json()["problems"]}
+        for name in deep:
+            assert "nested too deeply" in problems[name]
+    assert _versions(kit) == 1

@@ -18,6 +18,7 @@ import google.oauth2.credentials
 import gspread
 import pytest
 import requests
+from pydantic import ValidationError
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -296,16 +297,35 @@ def test_bad_config_is_refused_without_echoing_secrets(changes: dict[str, Any], 
     assert "TOP-SECRET" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "plain text, not whsec",  # no prefix
+        "whsec_c2VjcmV0",  # base64 of 6 bytes: too short to be a key
+        "whsec_not base64!",  # not base64 at all
+    ],
+)
+def test_a_webhook_secret_that_is_not_a_standard_webhooks_key_is_refused(secret: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        SheetsConfig.model_validate(
+            {"spreadsheet_id": SID, "service_account_info": INFO, "webhook_secret": secret}
+        )
+    assert "webhook_secret" in str(caught.value) and "whsec_" in str(caught.value)
+    assert secret not in str(caught.value)  # the refused secret is not echoed
+
+
 def test_secrets_stay_masked_and_loopback_urls_are_accepted() -> None:
     config = SheetsConfig.model_validate(
         {
             "spreadsheet_id": SID,
             "service_account_info": INFO,
-            "webhook_secret": "whsec_c2VjcmV0",
+            "webhook_secret": "whsec_YSBzaXh0ZWVuKyBieXRlIHNlY3JldA==",
             "api_base_url": "http://127.0.0.1:8765/",
         }
     )
-    assert "TOP-SECRET" not in repr(config) and "c2VjcmV0" not in str(config.model_dump())
+    assert "TOP-SECRET" not in repr(config) and "YSBzaXh0ZWVuKyBieXRlIHNlY3JldA==" not in str(
+        config.model_dump()
+    )
     assert config.api_base_url == "http://127.0.0.1:8765"
 
 

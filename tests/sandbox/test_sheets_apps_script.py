@@ -2,7 +2,8 @@
 
 Checks what matters for syncd: the payloads match the sandbox's (same models, same key
 order), every delivery verifies with `verify_standard`, retries keep the webhook-id and are
-re-signed, and onChange "EDIT" is left to onEdit. Skipped where Node is not installed.
+re-signed, the signature verifies with the reference `standardwebhooks` library too, and
+onChange "EDIT" is left to onEdit. Skipped where Node is not installed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import standardwebhooks
 
 from syncd.signatures import SignatureError, verify_standard
 from syncd_sandbox.sheets.trigger import SheetChangeEvent, SheetEditEvent
@@ -31,16 +33,21 @@ const props = {SYNCD_WEBHOOK_URL: 'https://syncd.test/webhooks/sheets/spreadshee
 const statuses = [503];  // the first delivery fails once
 const sent = [];
 const toJavaBytes = (buf) => Array.from(buf).map((b) => (b > 127 ? b - 256 : b));
+// Apps Script takes a String (UTF-8) or a Byte[] wherever these take bytes.
+const toBuffer = (x) =>
+  Array.isArray(x) ? Buffer.from(x.map((b) => b & 255)) : Buffer.from(x, 'utf8');
 const ctx = {
   console: {log() {}, warn() {}, error() {}},
   Utilities: {
     Charset: {UTF_8: 'UTF-8'},
     getUuid: () => crypto.randomUUID(),
-    computeHmacSha256Signature: (value, key, charset) => toJavaBytes(crypto
-      .createHmac('sha256', Buffer.from(key, 'utf8'))
-      .update(Buffer.from(value, 'utf8'))
+    computeHmacSha256Signature: (value, key) => toJavaBytes(crypto
+      .createHmac('sha256', toBuffer(key))
+      .update(toBuffer(value))
       .digest()),
-    base64Encode: (bytes) => Buffer.from(bytes.map((b) => b & 255)).toString('base64'),
+    base64Encode: (bytes) => toBuffer(bytes).toString('base64'),
+    base64Decode: (text) => toJavaBytes(Buffer.from(text, 'base64')),
+    newBlob: (data) => ({getBytes: () => toJavaBytes(toBuffer(data))}),
   },
   PropertiesService: {getScriptProperties: () => ({
     getProperty: (k) => (k in props ? props[k] : null),
@@ -110,6 +117,8 @@ def test_every_delivery_verifies_and_retries_keep_their_id(run):
     now = time.time()
     ids = [verify_standard(d["headers"], d["body"].encode(), SECRET, now=now) for d in run["sent"]]
     assert ids[0] == ids[2] != ids[1]  # the retry is the same event
+    for delivery in run["sent"]:  # and the reference implementation agrees
+        standardwebhooks.Webhook(SECRET).verify(delivery["body"].encode(), delivery["headers"])
     assert all(i.startswith("msg_") and len(i) == 36 for i in ids)
     assert (run["queuedBefore"], run["queuedAfter"]) == (1, 0)
     tampered = run["sent"][1]["body"].replace("INSERT_ROW", "REMOVE_ROW").encode()

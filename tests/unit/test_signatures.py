@@ -6,9 +6,14 @@ the webhook routes answered with a 500 before any credential was checked.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
+from datetime import UTC, datetime
 
 import pytest
+import standardwebhooks
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -63,3 +68,40 @@ def test_signatures_made_by_the_tools_are_accepted() -> None:
     now = int(time.time())
     headers = sign_standard(BODY, SECRET, msg_id="msg_2", timestamp=now)
     assert verify_standard(headers, BODY, SECRET, now=now) == "msg_2"
+
+
+# -- Standard Webhooks against the reference library, both ways ----------------------------
+
+REFERENCE_SECRET = "whsec_" + base64.b64encode(b"a key of thirty-two bytes, exact").decode()
+
+
+def test_syncd_accepts_what_the_reference_library_signs() -> None:
+    reference = standardwebhooks.Webhook(REFERENCE_SECRET)
+    now = int(time.time())
+    signature = reference.sign("msg_ref", datetime.fromtimestamp(now, UTC), BODY)
+    headers = {
+        "webhook-id": "msg_ref",
+        "webhook-timestamp": str(now),
+        "webhook-signature": signature,
+    }
+    assert verify_standard(headers, BODY, REFERENCE_SECRET, now=now) == "msg_ref"
+
+
+def test_the_reference_library_accepts_what_the_sandbox_trigger_signs() -> None:
+    now = int(time.time())
+    headers = sign_standard(BODY, REFERENCE_SECRET, msg_id="msg_sbx", timestamp=now)
+    standardwebhooks.Webhook(REFERENCE_SECRET).verify(BODY, headers)  # raises if not
+
+
+def test_a_signature_keyed_with_the_secret_text_is_refused() -> None:
+    # The old, non-interoperable scheme: HMAC keyed with the secret's characters.
+    now = int(time.time())
+    key = REFERENCE_SECRET.removeprefix("whsec_").encode()
+    mac = hmac.new(key, f"msg_old.{now}.".encode() + BODY, hashlib.sha256).digest()
+    headers = {
+        "webhook-id": "msg_old",
+        "webhook-timestamp": str(now),
+        "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+    }
+    with pytest.raises(SignatureError):
+        verify_standard(headers, BODY, REFERENCE_SECRET, now=now)

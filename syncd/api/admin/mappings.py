@@ -8,7 +8,10 @@ refused with every problem and its place (422), and nothing is stored.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Collection
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/mappings", tags=["mappings"])
 
 MAX_FILES = 64
+# The name of a file an upload adds, in the folder of the active files.
+NEW_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}\.toml")
 MAX_FILE_CHARS = 512 * 1024
 
 FileName = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)]
@@ -120,9 +125,36 @@ def _out(v: MappingVersion) -> VersionOut:
     )
 
 
+def _check_names(active: Collection[str], upload: MappingUpload) -> None:
+    """Raise ConfigError for a name that is neither an active file nor a new bare file name.
+
+    A name is only ever a key in the stored version, but one like `../../etc/passwd` must
+    not be accepted as if it were a mapping file.
+    """
+    folders = {PurePosixPath(name).parent for name in active}
+    problems = []
+    for name in upload.files:
+        if name in active:
+            continue
+        path = PurePosixPath(name)
+        if upload.files[name] is None:
+            problems.append(Problem(f"files.{name}", "no such mapping file to remove"))
+        elif path.parent not in folders or not NEW_FILE_NAME.fullmatch(path.name):
+            problems.append(
+                Problem(
+                    f"files.{name}",
+                    "not a file of the active mapping, nor a new one beside them (a name of "
+                    "letters, digits, '_', '-' and '.' ending in .toml, in the same folder)",
+                )
+            )
+    if problems:
+        raise ConfigError(problems)
+
+
 def _candidate(services: Services, upload: MappingUpload) -> MappingSet:
     """The active files with the upload laid over them, checked (raises ConfigError)."""
     files = {s.name: s.text for s in services.engine.mappings.sources}
+    _check_names(files.keys(), upload)
     for name, text in upload.files.items():
         if text is None:
             files.pop(name, None)
