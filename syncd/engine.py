@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
 from syncd.connector import Capability, Connector, PushItem, SourceRecord
 from syncd.derive import derive
 from syncd.errors import AuthError, ConnectorError, TransientError
@@ -39,8 +37,10 @@ from syncd.reconcile import (
     reconcile,
     resolve,
 )
-from syncd.store import tables as t
-from syncd.store.store import LinkRow, OutboxRow, OutboxStage, Store, Tx, new_record_id
+from syncd.store.links import LinkRow
+from syncd.store.outbox import OutboxRow, OutboxStage
+from syncd.store.records import new_record_id
+from syncd.store.store import Store, Tx
 from syncd.turns import StoreTurns
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,7 @@ class Engine:
             return
         people = [(p.user_id, p.email, p.display_name) for p in connector.people()]
         with self.store.transaction(dry_run=self.dry_run) as tx:
-            tx.save_identities(connector.name, people)
+            tx.identities.save(connector.name, people)
 
     def _pull_entity(
         self,
@@ -204,7 +204,7 @@ class Engine:
     ) -> SyncReport:
         report = SyncReport()
         with self.store.transaction() as tx:
-            cursor = None if full else tx.get_cursor(connector.name, mapping.entity)
+            cursor = None if full else tx.cursors.get(connector.name, mapping.entity)
         pages = connector.pull(mapping.entity, cursor, fields=mapping.source_paths())
         line = self._turns.line()
         try:
@@ -261,7 +261,7 @@ class Engine:
                 return self.ingest(connector_name, entity, part, on_commit=on_commit)
         report = SyncReport()
         with self.store.transaction() as tx:
-            cursor = tx.get_cursor(connector_name, entity)
+            cursor = tx.cursors.get(connector_name, entity)
         for batch in connector.pull(entity, cursor, fields=mapping.source_paths()):
             report.add(self.ingest(connector_name, entity, batch.records, cursor=batch.cursor))
         if on_commit is not None:
@@ -282,7 +282,7 @@ class Engine:
         told: dict[str, dict[str, Any]] = {}
         if deliveries and Capability.WEBHOOK_VALUES in connector.capabilities:
             with self.store.snapshot() as tx:  # a first look, without the write lock
-                stored = tx.current_source_data(connector.name, entity, wanted)
+                stored = tx.links.current_data(connector.name, entity, wanted)
             told = connector.apply_deliveries(entity, stored, deliveries, fields=paths)
         rest = [e for e in wanted if e not in told]
         records = connector.fetch(entity, rest, fields=paths) if rest else []
@@ -292,7 +292,7 @@ class Engine:
                 # Under the write lock: what was applied holds only while the stored data it
                 # was applied to is still there (a lane that wrote to one of these since
                 # cleared it: the tool holds something else).
-                now = tx.current_source_data(connector.name, entity, sorted(told))
+                now = tx.links.current_data(connector.name, entity, sorted(told))
                 stale = {e for e in told if now.get(e) != stored.get(e)}
                 if not stale:
                     page = records + [
@@ -326,7 +326,7 @@ class Engine:
             if keep_cursor is None:
                 keep_cursor = cursor is None
             if not keep_cursor:
-                tx.set_cursor(connector, entity, cursor)
+                tx.cursors.set(connector, entity, cursor)
             if on_commit is not None:
                 on_commit(tx)
         return report
@@ -353,7 +353,7 @@ class Engine:
         # Nothing due: say so without queueing behind another thread's writes to this tool
         # (a lane's round would otherwise wait out another lane's read-before-write).
         with self.store.snapshot() as tx:
-            if not tx.due_pushes(connector_name, 1, records=records):
+            if not tx.outbox.due(connector_name, 1, records=records):
                 return SyncReport()
         lock = self._push_locks[connector_name]
         if not lock.acquire(blocking=wait):
@@ -372,8 +372,8 @@ class Engine:
     ) -> SyncReport:
         report = SyncReport()
         with self.store.transaction() as tx:
-            rows = tx.due_pushes(connector_name, limit, records=records)
-            people = tx.people(connector_name)
+            rows = tx.outbox.due(connector_name, limit, records=records)
+            people = tx.identities.emails(connector_name)
         by_entity = defaultdict(list)
         for row in rows:
             by_entity[row.entity].append(row)
@@ -394,7 +394,7 @@ class Engine:
                 for row in entity_rows:
                     payload, issues = mapping.push(row.fields, people)
                     for issue in issues:
-                        tx.add_source_error(
+                        tx.source_errors.add(
                             connector_name,
                             entity,
                             row.external_id,
@@ -403,7 +403,7 @@ class Engine:
                         )
                     bad = {issue.field for issue in issues}
                     if bad:
-                        tx.cancel_push((connector_name, entity, row.external_id), bad)
+                        tx.outbox.cancel((connector_name, entity, row.external_id), bad)
                     fields = {k: v for k, v in row.fields.items() if k not in bad}
                     if payload and fields:
                         items.append(PushItem(external_id=row.external_id, payload=payload))
@@ -438,7 +438,7 @@ class Engine:
         still to be written is returned."""
         self.refresh(connector, entity, [row.external_id for row in rows])
         with self.store.transaction() as tx:
-            fresh = tx.pending_pushes((connector, entity, row.external_id) for row in rows)
+            fresh = tx.outbox.pending((connector, entity, row.external_id) for row in rows)
         return [
             fresh[row_key]
             for row_key in ((connector, entity, r.external_id) for r in rows)
@@ -456,28 +456,28 @@ class Engine:
         with self.store.transaction() as tx:
             tx.serialize_writers()
             written = list(written)
-            links = tx.find_links((connector, entity, ext) for ext in written)
+            links = tx.links.find((connector, entity, ext) for ext in written)
             for external_id in written:
                 row, fields = sent[external_id]
-                tx.complete_push(row.id, fields)
+                tx.outbox.complete(row.id, fields)
                 link = links.get((connector, entity, external_id))
                 if link is not None:
                     # The source now holds what we wrote: its echo will be a no-op. Its
                     # content changed, so the last content hash no longer describes it.
                     link.bases.update(fields)
                     link.content_hash = None
-            tx.save_links(links.values(), {})
+            tx.links.save(links.values(), {})
             for external_id, reason in rejected.items():
                 row, _ = sent[external_id]
-                tx.fail_push(row.id, reason, retry_in=None)
-                tx.add_source_error(connector, entity, external_id, f"write refused: {reason}")
+                tx.outbox.fail(row.id, reason, retry_in=None)
+                tx.source_errors.add(connector, entity, external_id, f"write refused: {reason}")
 
     def _fail_rows(self, rows: Sequence[OutboxRow], error: str, *, transient: bool) -> None:
         with self.store.transaction() as tx:
             for row in rows:
                 retry = PUSH_RETRY_BASE * (2 ** min(row.attempts, 6))
                 give_up = not transient or row.attempts + 1 >= PUSH_MAX_ATTEMPTS
-                tx.fail_push(row.id, error, retry_in=None if give_up else retry)
+                tx.outbox.fail(row.id, error, retry_in=None if give_up else retry)
 
     # -- people's decisions -------------------------------------------------------------------
 
@@ -485,17 +485,17 @@ class Engine:
         """Settle a conflict (or set a field by hand) and queue the value for every source."""
         with self.store.transaction() as tx:
             tx.serialize_writers()
-            record = tx.load_records([record_id])[record_id]
-            views = self._link_views(tx.links_of([record_id]).get(record_id, []))
+            record = tx.records.load([record_id])[record_id]
+            views = self._link_views(tx.links.of_records([record_id]).get(record_id, []))
             outcome = resolve(record, views, field_name, value, by)
-            tx.add_audit(
+            tx.audit.add(
                 record_id, outcome.changes, mapping_version=self.mappings.version, run_id=None
             )
-            outbox = OutboxStage(tx, tx.pending_pushes(v.key for v in views))
+            outbox = tx.outbox.stage(tx.outbox.pending(v.key for v in views))
             _store_outcome(tx, record_id, outcome, outbox)
             outbox.flush()
             apply_outcome(record, views, outcome)
-            tx.save_records({record_id: record})
+            tx.records.save({record_id: record})
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -517,53 +517,33 @@ class Engine:
     def _start_run(self, connector: str) -> str:
         run_id = str(uuid.uuid4())
         with self.store.transaction(dry_run=self.dry_run) as tx:
-            tx.conn.execute(
-                t.sync_runs.insert().values(
-                    id=run_id,
-                    connector=connector,
-                    started_at=tx.now,
-                    status="running",
-                    pulled=0,
-                    changed=0,
-                    pushed=0,
-                    errors=0,
-                )
-            )
+            tx.runs.start(run_id, connector)
         return run_id
 
     def _finish_run(self, run_id: str, report: SyncReport) -> None:
         with self.store.transaction(dry_run=self.dry_run) as tx:
-            tx.conn.execute(
-                t.sync_runs.update()
-                .where(t.sync_runs.c.id == run_id)
-                .values(
-                    finished_at=tx.now,
-                    status="failed" if report.errors else "ok",
-                    pulled=report.pulled,
-                    changed=report.changed_fields,
-                    errors=len(report.errors),
-                    message="; ".join(report.errors)[:2000] or None,
-                )
+            tx.runs.finish(
+                run_id,
+                status="failed" if report.errors else "ok",
+                pulled=report.pulled,
+                changed=report.changed_fields,
+                errors=len(report.errors),
+                message="; ".join(report.errors)[:2000] or None,
             )
 
     def status(self) -> list[dict[str, object]]:
         """Per connector: cursor per entity, last run, last success, outbox depth."""
-        out = []
+        out: list[dict[str, object]] = []
         with self.store.transaction() as tx:
-            depth = tx.outbox_depth()
+            depth = tx.outbox.depth()
             for name in self.connectors:
-                runs = tx.conn.execute(
-                    sa.select(t.sync_runs)
-                    .where(t.sync_runs.c.connector == name)
-                    .order_by(t.sync_runs.c.started_at.desc())
-                    .limit(20)
-                ).all()
+                runs = tx.runs.recent(name, limit=20)
                 last_ok = next((r for r in runs if r.status == "ok"), None)
                 out.append(
                     {
                         "connector": name,
                         "cursors": {
-                            m.entity: tx.get_cursor(name, m.entity)
+                            m.entity: tx.cursors.get(name, m.entity)
                             for m in self.mappings.for_connector(name)
                         },
                         "last_run": runs[0].status if runs else None,
@@ -589,7 +569,7 @@ class _BatchIngest:
     def run(self, records: Sequence[SourceRecord]) -> SyncReport:
         tx, mapping = self.tx, self.mapping
         tx.serialize_writers()
-        people = tx.people(self.connector)
+        people = tx.identities.emails(self.connector)
         # A source record whose raw content, mapping and people directory are all as last
         # time cannot change anything: it is skipped before it is even translated (overlap
         # re-reads, a whole tab re-read for a one-cell edit).
@@ -615,7 +595,7 @@ class _BatchIngest:
                 continue
             candidates.append((record, external_id, _raw_hash(basis, record.data)))
         source = (self.connector, self.entity)
-        hashes = tx.live_content_hashes((*source, ext) for _, ext, _ in candidates)
+        hashes = tx.links.live_hashes((*source, ext) for _, ext, _ in candidates)
         changed = [
             (record, ext, raw_hash)
             for record, ext, raw_hash in candidates
@@ -624,7 +604,7 @@ class _BatchIngest:
         self.report.skipped += len(candidates) - len(changed)
         keys: set[LinkKey] = {(*source, ext) for _, ext, _ in changed}
         keys |= {(*source, ext) for ext in deleted}
-        links = tx.find_links(keys)
+        links = tx.links.find(keys)
         pulled: list[tuple[Pulled, str]] = []
         for record, _, raw_hash in changed:
             try:
@@ -635,18 +615,18 @@ class _BatchIngest:
             pulled.append((translated, raw_hash))
             self.source_data[translated.external_id] = record.data
         refs = {(ln.connector, ln.entity, ln.external_id) for p, _ in pulled for ln in p.links}
-        links.update(tx.find_links(refs - set(links)))
+        links.update(tx.links.find(refs - set(links)))
         self._mark_deleted(links, deleted)
         work = self._attach(pulled, links)
         if not work:
             return self.report
         record_ids = {links[key].record_id for _, key, _ in work}
-        views = tx.load_records(record_ids - self.new_records)
+        views = tx.records.load(record_ids - self.new_records)
         views.update({rid: RecordView(kind=mapping.kind) for rid in self.new_records})
-        rows = tx.links_of(record_ids)
+        rows = tx.links.of_records(record_ids)
         by_key = {row.key: row for rs in rows.values() for row in rs}
-        pending = tx.pending_pushes(by_key) if len(self.new_records) < len(record_ids) else {}
-        outbox = OutboxStage(tx, pending)
+        pending = tx.outbox.pending(by_key) if len(self.new_records) < len(record_ids) else {}
+        outbox = tx.outbox.stage(pending)
         audit: list[dict[str, Any]] = []
         dirty_records: dict[str, RecordView] = {}
         source_times = {}
@@ -660,14 +640,14 @@ class _BatchIngest:
                 self.connector, self.entity, p.external_id, p.values, p.updated_at, p.issues
             )
             outcome = reconcile(view, link_views, incoming, policies)
-            audit += tx.audit_rows(
+            audit += tx.audit.rows(
                 row.record_id, outcome.changes, mapping_version=version, run_id=self.run_id
             )
             _store_outcome(tx, row.record_id, outcome, outbox)
             apply_outcome(view, link_views, outcome)
             derived = derive(view, link_views, tx.now)
             if not derived.empty:
-                audit += tx.audit_rows(
+                audit += tx.audit.rows(
                     row.record_id, derived.changes, mapping_version=version, run_id=self.run_id
                 )
                 _store_outcome(tx, row.record_id, derived, outbox)
@@ -683,22 +663,22 @@ class _BatchIngest:
             self.report.changed_fields += len(outcome.changes)
             self.report.conflicts_opened += len(outcome.opened)
         outbox.flush()
-        tx.insert_audit(audit)
-        tx.save_records(dirty_records)
+        tx.audit.insert(audit)
+        tx.records.save(dirty_records)
         # Links inserted by this page already hold their source data; the others get it now.
         holding: list[LinkRow] = []
         missing: list[LinkRow] = []
         for _, key, _ in work:
             (holding if key in self.data_stored else missing).append(by_key[key])
-        tx.save_links(holding, source_times)
-        tx.save_links(
+        tx.links.save(holding, source_times)
+        tx.links.save(
             missing, source_times, {row.id: self.source_data[row.external_id] for row in missing}
         )
         return self.report
 
     def _source_error(self, record: SourceRecord, message: str) -> None:
         row = record.data.get("_row")
-        self.tx.add_source_error(
+        self.tx.source_errors.add(
             self.connector,
             self.entity,
             record.external_id,
@@ -710,7 +690,7 @@ class _BatchIngest:
         gone = [links[k] for k in ((self.connector, self.entity, e) for e in deleted) if k in links]
         for row in gone:
             row.deleted = True
-        self.tx.save_links(gone, {})
+        self.tx.links.save(gone, {})
 
     def _attach(
         self, pulled: Sequence[tuple[Pulled, str]], links: dict[LinkKey, LinkRow]
@@ -731,13 +711,15 @@ class _BatchIngest:
             return staged[0] if staged else None
 
         def flush() -> None:
-            tx.insert_records(staged_records)
+            tx.records.insert_many(staged_records)
             read = {
                 k: self.source_data[k[2]]
                 for k, (_, placeholder) in staged_links.items()
                 if not placeholder
             }
-            links.update(tx.insert_links([(k, r, ph) for k, (r, ph) in staged_links.items()], read))
+            links.update(
+                tx.links.insert_many([(k, r, ph) for k, (r, ph) in staged_links.items()], read)
+            )
             self.data_stored.update(read)
             staged_records.clear()
             staged_links.clear()
@@ -767,21 +749,21 @@ class _BatchIngest:
                     self._merge(other, mine, links)
             work.append((p, key, content_hash))
         flush()
-        tx.save_links(revived, {})
+        tx.links.save(revived, {})
         return work
 
     def _merge(self, loser: str, winner: str, links: dict[LinkKey, LinkRow]) -> None:
         """Two records turn out to be the same work: move the links, compare afresh."""
         log.info("records %s and %s are the same work (linked); merging", loser, winner)
-        moved = self.tx.links_of([loser]).get(loser, [])
+        moved = self.tx.links.of_records([loser]).get(loser, [])
         for row in moved:
             row.record_id = winner
             row.bases = {}  # compared as a new link on its next read
             row.content_hash = None
             links[row.key] = row
-        self.tx.save_links(moved, {}, moved=True)
-        self.tx.conn.execute(t.conflicts.delete().where(t.conflicts.c.record_id == loser))
-        self.tx.delete_record(loser)
+        self.tx.links.save(moved, {}, moved=True)
+        self.tx.conflicts.delete_of(loser)
+        self.tx.records.delete(loser)
 
 
 def _ref_keys(p: Pulled) -> list[LinkKey]:
@@ -791,12 +773,12 @@ def _ref_keys(p: Pulled) -> list[LinkKey]:
 def _store_outcome(tx: Tx, record_id: str, outcome: Outcome, outbox: OutboxStage) -> None:
     """Conflicts and pending writes of an outcome (the audit rows are the caller's)."""
     for name, conflict in outcome.opened.items():
-        tx.open_conflict(record_id, name, conflict)
+        tx.conflicts.open(record_id, name, conflict)
     for name, conflict in outcome.updated.items():
-        tx.update_conflict(record_id, name, conflict)
+        tx.conflicts.update(record_id, name, conflict)
     for name, value in outcome.closed.items():
         by = outcome.resolved_by or next(
             (c.origin for c in outcome.changes if c.field == name), "agreement"
         )
-        tx.close_conflict(record_id, name, value, by)
+        tx.conflicts.close(record_id, name, value, by)
     outbox.apply(record_id, outcome.pushes, outcome.cancels)

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from syncd.store.store import Tx
+if TYPE_CHECKING:  # the store's jobs module uses `Job`: a runtime import would be a cycle
+    from syncd.store.store import Tx
 
 
 def merge_payloads(kept: Mapping[str, Any], added: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from syncd.sandbox.dataset import generate
 from syncd.sandbox.production import Production
 from syncd.sandbox.sheets.errors import SheetsApiError
 from syncd.stack import Stack, linked_pairs
-from syncd.store.store import ConflictRow
+from syncd.store.conflicts import ConflictRow
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
@@ -145,7 +145,7 @@ def test_conflict_lands_in_the_inbox_and_its_resolution_reaches_both(stack: Stac
         with stack.service.store.transaction() as tx:
             found[:] = [
                 c
-                for c in tx.list_conflicts()
+                for c in tx.conflicts.find()
                 if c.field == "status" and set(c.candidates.values()) == {"in_progress", "blocked"}
             ]
         return bool(found)

@@ -38,16 +38,16 @@ def test_migrations_are_idempotent(store: Store) -> None:
 def test_record_roundtrip_keeps_canonical_values(store: Store) -> None:
     at = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
     with store.transaction() as tx:
-        rid = tx.insert_record(RecordKind.INVOICE)
+        rid = tx.records.insert(RecordKind.INVOICE)
         view = RecordView(
             kind=RecordKind.INVOICE,
             fields={"amount": "1200.5", "currency": "EUR", "vendor": "Studio Łódź", "issued": None},
             meta={"amount": FieldMeta("sheets", at)},
             flags={"sheets:status": {"value": "On hold?", "reason": "unmapped", "unknown": True}},
         )
-        tx.save_records({rid: view})
+        tx.records.save({rid: view})
     with store.transaction() as tx:
-        loaded = tx.load_records([rid])[rid]
+        loaded = tx.records.load([rid])[rid]
     assert loaded.fields == view.fields
     assert loaded.meta["amount"].at == at and loaded.meta["amount"].origin == "sheets"
     assert loaded.flags == view.flags
@@ -55,43 +55,43 @@ def test_record_roundtrip_keeps_canonical_values(store: Store) -> None:
 
 def test_link_is_unique_per_source_record(store: Store) -> None:
     with store.transaction() as tx:
-        rid = tx.insert_record(RecordKind.TASK)
-        tx.insert_link(KEY, rid)
+        rid = tx.records.insert(RecordKind.TASK)
+        tx.links.insert(KEY, rid)
     with pytest.raises(sa.exc.IntegrityError), store.transaction() as tx:
-        tx.insert_link(KEY, rid)
+        tx.links.insert(KEY, rid)
     with store.transaction() as tx:
-        assert list(tx.find_links([KEY])) == [KEY]
+        assert list(tx.links.find([KEY])) == [KEY]
 
 
 def test_failed_transaction_loses_nothing_already_stored(store: Store) -> None:
     with store.transaction() as tx:
-        tx.set_cursor("jira", "issue", "c1")
+        tx.cursors.set("jira", "issue", "c1")
     with pytest.raises(RuntimeError), store.transaction() as tx:
-        tx.set_cursor("jira", "issue", "c2")
-        tx.insert_record(RecordKind.TASK)
+        tx.cursors.set("jira", "issue", "c2")
+        tx.records.insert(RecordKind.TASK)
         raise RuntimeError("crash mid-batch")
     with store.transaction() as tx:
-        assert tx.get_cursor("jira", "issue") == "c1"
+        assert tx.cursors.get("jira", "issue") == "c1"
         assert tx.conn.execute(sa.select(sa.func.count()).select_from(t.records)).scalar() == 0
 
 
 def test_outbox_coalesces_per_source_record(store: Store) -> None:
     with store.transaction() as tx:
-        tx.enqueue_push(KEY, "r1", {"status": "done"})
-        tx.enqueue_push(KEY, "r1", {"title": "New", "status": "review"})
-        [row] = tx.due_pushes("jira")
+        tx.outbox.enqueue(KEY, "r1", {"status": "done"})
+        tx.outbox.enqueue(KEY, "r1", {"title": "New", "status": "review"})
+        [row] = tx.outbox.due("jira")
         assert row.fields == {"status": "review", "title": "New"}
-        tx.cancel_push(KEY, ["title"])
-        [row] = tx.due_pushes("jira")
+        tx.outbox.cancel(KEY, ["title"])
+        [row] = tx.outbox.due("jira")
         assert row.fields == {"status": "review"}
     # A value changed while the push was in flight stays pending; the written one is done.
     with store.transaction() as tx:
-        tx.enqueue_push(KEY, "r1", {"status": "blocked", "title": "Newer"})
-        tx.complete_push(row.id, {"status": "review", "title": "Newer"})
-        [left] = tx.due_pushes("jira")
+        tx.outbox.enqueue(KEY, "r1", {"status": "blocked", "title": "Newer"})
+        tx.outbox.complete(row.id, {"status": "review", "title": "Newer"})
+        [left] = tx.outbox.due("jira")
         assert left.fields == {"status": "blocked"}
-        tx.complete_push(left.id, {"status": "blocked"})
-        assert tx.due_pushes("jira") == []
+        tx.outbox.complete(left.id, {"status": "blocked"})
+        assert tx.outbox.due("jira") == []
 
 
 def test_one_pending_outbox_row_per_source_record(store: Store) -> None:
@@ -118,33 +118,33 @@ def test_one_pending_outbox_row_per_source_record(store: Store) -> None:
 
 def test_failed_push_is_retried_later_or_given_up(store: Store) -> None:
     with store.transaction() as tx:
-        tx.enqueue_push(KEY, "r1", {"status": "done"})
-        [row] = tx.due_pushes("jira")
-        tx.fail_push(row.id, "503 from Jira", retry_in=timedelta(minutes=5))
-        assert tx.due_pushes("jira") == []  # not due yet
+        tx.outbox.enqueue(KEY, "r1", {"status": "done"})
+        [row] = tx.outbox.due("jira")
+        tx.outbox.fail(row.id, "503 from Jira", retry_in=timedelta(minutes=5))
+        assert tx.outbox.due("jira") == []  # not due yet
     with store.transaction() as tx:
-        tx.fail_push(row.id, "400: field cannot be set", retry_in=None)
+        tx.outbox.fail(row.id, "400: field cannot be set", retry_in=None)
         status = tx.conn.execute(sa.select(t.outbox.c.status, t.outbox.c.attempts)).one()
     assert tuple(status) == ("failed", 2)
 
 
 def test_one_open_conflict_per_field(store: Store) -> None:
     with store.transaction() as tx:
-        rid = tx.insert_record(RecordKind.TASK)
-        tx.open_conflict(rid, "status", Conflict("todo", {"jira": "done", "shotgrid": "review"}))
+        rid = tx.records.insert(RecordKind.TASK)
+        tx.conflicts.open(rid, "status", Conflict("todo", {"jira": "done", "shotgrid": "review"}))
     with pytest.raises(sa.exc.IntegrityError), store.transaction() as tx:
-        tx.open_conflict(rid, "status", Conflict("todo", {"jira": "x"}))
+        tx.conflicts.open(rid, "status", Conflict("todo", {"jira": "x"}))
     with store.transaction() as tx:
-        tx.close_conflict(rid, "status", "done", "mia")
-        tx.open_conflict(rid, "status", Conflict("done", {"jira": "todo", "shotgrid": "done"}))
-        assert len(tx.list_conflicts()) == 1
-        assert len(tx.list_conflicts(status=None)) == 2
+        tx.conflicts.close(rid, "status", "done", "mia")
+        tx.conflicts.open(rid, "status", Conflict("done", {"jira": "todo", "shotgrid": "done"}))
+        assert len(tx.conflicts.find()) == 1
+        assert len(tx.conflicts.find(status=None)) == 2
 
 
 def test_audit_is_append_only_history(store: Store) -> None:
     with store.transaction() as tx:
-        rid = tx.insert_record(RecordKind.TASK)
-        tx.add_audit(
+        rid = tx.records.insert(RecordKind.TASK)
+        tx.audit.add(
             rid,
             [
                 Change("status", None, "todo", "jira", None, "pulled"),
@@ -154,7 +154,7 @@ def test_audit_is_append_only_history(store: Store) -> None:
             run_id=None,
         )
     with store.transaction() as tx:
-        history = tx.history(rid)
+        history = tx.audit.history(rid)
     assert [(h["old"], h["new"], h["origin"]) for h in history] == [
         (None, "todo", "jira"),
         ("todo", "done", "shotgrid"),
@@ -164,9 +164,9 @@ def test_audit_is_append_only_history(store: Store) -> None:
 
 def test_people_directory(store: Store) -> None:
     with store.transaction() as tx:
-        tx.save_identities("jira", [("acc-1", "Zoe@Studio.example", "Zoë"), ("acc-2", None, "X")])
+        tx.identities.save("jira", [("acc-1", "Zoe@Studio.example", "Zoë"), ("acc-2", None, "X")])
     with store.transaction() as tx:
-        assert tx.people("jira") == {"acc-1": "zoe@studio.example"}
+        assert tx.identities.emails("jira") == {"acc-1": "zoe@studio.example"}
 
 
 def test_engine_sync_on_this_backend(store_url: str) -> None:
@@ -192,9 +192,9 @@ def test_changes_sharing_origin_reason_and_time_are_one_audit_row(store: Store) 
         Change("labels", None, ["rig", "hero"], "jira", at, "pulled"),
     ]
     with store.transaction() as tx:
-        rid = tx.insert_record(RecordKind.TASK)
-        tx.add_audit(rid, first_read, mapping_version="v1", run_id="run-1")
-        tx.add_audit(
+        rid = tx.records.insert(RecordKind.TASK)
+        tx.audit.add(rid, first_read, mapping_version="v1", run_id="run-1")
+        tx.audit.add(
             rid,
             [
                 Change("status", "todo", "done", "shotgrid", None, "owner_wins"),
@@ -205,7 +205,7 @@ def test_changes_sharing_origin_reason_and_time_are_one_audit_row(store: Store) 
         )
     with store.transaction() as tx:
         rows = tx.conn.execute(sa.select(t.audit).where(t.audit.c.record_id == rid)).all()
-        history = tx.history(rid)
+        history = tx.audit.history(rid)
     assert len(rows) == 3  # the first read, then two changes that differ in origin
     assert [(h["field"], h["old"], h["new"], h["origin"], h["reason"]) for h in history] == [
         ("title", None, "Rig", "jira", "pulled"),
@@ -228,7 +228,7 @@ def test_sqlite_writes_share_one_connection_with_a_larger_page_cache(tmp_path: o
 
     def write(n: int) -> None:
         with store.transaction() as tx:
-            tx.insert_record(RecordKind.TASK)
+            tx.records.insert(RecordKind.TASK)
             cache = tx.conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
             seen.append((id(tx.conn.connection.dbapi_connection), cache))
 
@@ -246,17 +246,17 @@ def test_sqlite_writes_share_one_connection_with_a_larger_page_cache(tmp_path: o
 
 def test_a_failed_write_leaves_nothing_and_the_next_one_works(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction() as tx:
-        tx.insert_record(RecordKind.TASK)
+        tx.records.insert(RecordKind.TASK)
         raise RuntimeError("the page could not be stored")
     with store.transaction() as tx:
         assert tx.conn.exec_driver_sql("select count(*) from records").scalar_one() == 0
-        rid = tx.insert_record(RecordKind.TASK)
+        rid = tx.records.insert(RecordKind.TASK)
     with store.transaction() as tx:
-        assert tx.load_records([rid])
+        assert tx.records.load([rid])
 
 
 def test_record_ids_sort_in_the_order_records_were_made() -> None:
-    from syncd.store.store import new_record_id
+    from syncd.store.records import new_record_id
 
     ids = [new_record_id() for _ in range(2_000)]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)

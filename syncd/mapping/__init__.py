@@ -1,0 +1,1 @@
+"""Mapping files: parse, check, translate both ways, and their stored versions."""
