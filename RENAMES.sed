@@ -36,3 +36,16 @@ s/\btx\.people\(/tx.identities.emails(/g
 s/\bOutboxStage\(tx, /tx.outbox.stage(/g
 # Imports: row types and helpers moved from syncd.store.store to their aggregate's module.
 s/^from syncd\.store\.store import LinkRow, OutboxRow, OutboxStage, Store, Tx, new_record_id$/from syncd.store.links import LinkRow\nfrom syncd.store.outbox import OutboxRow, OutboxStage\nfrom syncd.store.records import new_record_id\nfrom syncd.store.store import Store, Tx/
+# Module functions that became Tx aggregates (not used by engine.py; here for completeness).
+s/\breceived_at\(tx, /tx.inbox.received_at(/g
+s/\bmark_done\(tx, /tx.inbox.mark_done(/g
+s/\bbodies\(tx, /tx.inbox.bodies(/g
+s/\binbox_depth\(tx\)/tx.inbox.depth()/g
+s/\bload_tabs\(tx, /tx.rollup_tabs.load(/g
+s/\bsave_tabs\(tx, /tx.rollup_tabs.save(/g
+s/\blast_write\(tx, /tx.rollup_tabs.last_write(/g
+# Imports of names that moved out of syncd.store.store.
+s/^from syncd\.store\.store import ConflictRow$/from syncd.store.conflicts import ConflictRow/
+s/^from syncd\.store\.store import LinkRow$/from syncd.store.links import LinkRow/
+s/^from syncd\.store\.store import new_record_id$/from syncd.store.records import new_record_id/
+s/^from syncd\.store\.store import audit_entries$/from syncd.store.audit import audit_entries/

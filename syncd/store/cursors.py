@@ -126,6 +126,11 @@ class Runs:
         query = query.order_by(c.started_at.desc()).limit(limit)
         return [_run(row) for row in self.conn.execute(query)]
 
+    def latest(self, connector: str, *, status: str | None = None) -> RunRow | None:
+        """A connector's latest run (with this status, when given), or None."""
+        runs = self.recent(connector, limit=1, status=status)
+        return runs[0] if runs else None
+
     def last_success(self, connector: str) -> datetime | None:
         """When a connector's latest successful run finished."""
         c = t.sync_runs.c

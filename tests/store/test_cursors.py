@@ -32,12 +32,13 @@ def test_runs_report_latest_failure_and_last_success(store_url: str) -> None:
         with store.transaction() as tx:
             tx.runs.finish("b", status="failed", pulled=0, changed=0, errors=1, message="boom")
             assert [r.id for r in tx.runs.recent("jira", limit=5)] == ["b", "a"]
-            [failure] = tx.runs.recent("jira", limit=1, status="failed")
-            assert failure.message == "boom" and failure.errors == 1
+            failure = tx.runs.latest("jira", status="failed")
+            assert failure is not None and failure.message == "boom" and failure.errors == 1
+            assert tx.runs.latest("jira", status="ok") == tx.runs.recent("jira", limit=5)[1]
             assert tx.runs.last_success("jira") == T0 + timedelta(minutes=1)
             assert tx.runs.count_by_status("jira", T0) == {"ok": 1, "failed": 1}
             assert [r.id for r in tx.runs.latest_per_connector()] == ["b"]
             assert tx.runs.last_success_per_connector() == {"jira": T0 + timedelta(minutes=1)}
-            assert tx.runs.recent("sheets", limit=1) == []
+            assert tx.runs.latest("sheets") is None
     finally:
         store.close()

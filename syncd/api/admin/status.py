@@ -108,8 +108,8 @@ def _run(row: RunRow | None, redact: Redactor) -> LastRun | None:
 def _connector_status(
     tx: Tx, services: Services, name: str, depths: _Depths, redact: Redactor
 ) -> ConnectorStatus:
-    last = next(iter(tx.runs.recent(name, limit=1)), None)
-    failure = next(iter(tx.runs.recent(name, limit=1, status="failed")), None)
+    last = tx.runs.latest(name)
+    failure = tx.runs.latest(name, status="failed")
     last_success = tx.runs.last_success(name)
     by_status = tx.runs.count_by_status(name, tx.now - ERROR_WINDOW)
     return ConnectorStatus(
