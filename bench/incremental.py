@@ -32,7 +32,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from rich.console import Console
 
 from bench.common import (
@@ -48,8 +47,6 @@ from bench.edits import PATTERN
 from bench.sandbox_process import SandboxProcess
 from syncd.service import Service
 from syncd.settings import Settings, default_mappings_dir
-from syncd.store import tables as t
-from syncd.store.store import audit_entries
 from syncd_sandbox.jira import DEFAULT_ACCOUNT_ID
 from syncd_sandbox.serving import ServedApp
 
@@ -139,29 +136,22 @@ class Measured:
         """Jobs waiting (other than the delayed sheet flush) or writes pending."""
         depth = self.service.queue.depth()
         with self.service.store.transaction() as tx:
-            outbox = tx.outbox_depth()
+            outbox = tx.outbox.depth()
         return any(n for kind, n in depth.items() if kind != "rollup") or any(outbox.values())
 
     def stored(self, since: datetime) -> list[Json]:
         """Title and status changes stored since `since`, with the invoice they belong to."""
-        a, links = t.audit, t.links
-        query = (
-            sa.select(a, links.c.connector, links.c.external_id)
-            .join(links, links.c.record_id == a.c.record_id)
-            .where(a.c.recorded_at >= since)
-        )
         with self.service.store.transaction() as tx:
-            rows = tx.conn.execute(query).all()
+            entries = tx.audit.entries_by_source_since(since)
         return [
             {
                 "field": entry["field"],
                 "value": entry["new"],
                 "t": entry["recorded_at"].timestamp(),
-                "connector": row.connector,
-                "external_id": row.external_id,
+                "connector": connector,
+                "external_id": external_id,
             }
-            for row in rows
-            for entry in audit_entries(row)
+            for entry, connector, external_id in entries
             if entry["field"] in ("title", "status")
         ]
 

@@ -112,7 +112,7 @@ def measure(workdir: Path, *, drain_seconds: float, profile: Path | None) -> Jso
     write_cpu = _cpu_seconds() - cpu
     calls_after_writes = _sandbox_calls(tables)
     with service.store.transaction() as tx:
-        left = tx.outbox_depth()
+        left = tx.outbox.depth()
     rates = {name: pushed[name] / push_seconds[name] for name in pushed if push_seconds[name] > 0}
     left_seconds = sum(n / rates[name] for name, n in left.items() if n and rates.get(name))
     profiles = None

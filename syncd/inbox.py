@@ -13,16 +13,11 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from syncd.connector import Connector, WebhookEvent
 from syncd.jobs.port import JobQueue
-from syncd.store import tables as t
-from syncd.store.store import Store, Tx
+from syncd.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +111,7 @@ def accept_many(store: Store, queue: JobQueue, deliveries: Sequence[Delivery]) -
                         }
                     )
             plans.append(plan)
-        inserted = _insert_rows(tx, store, rows)
+        inserted = tx.inbox.insert_new(rows)
         jobs: list[tuple[str, dict[str, Any]]] = []
         results = []
         for delivery, plan in zip(deliveries, plans, strict=True):
@@ -148,18 +143,6 @@ def accept_many(store: Store, queue: JobQueue, deliveries: Sequence[Delivery]) -
             results.append(Accepted(stored, duplicates, echoes, queued))
         queue.enqueue_many(tx, "refresh", jobs)
     return results
-
-
-def _insert_rows(tx: Tx, store: Store, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
-    """Insert deliveries, skipping ones already stored; returns the new rows' ids."""
-    if not rows:
-        return {}
-    insert = (sqlite.insert if store.is_sqlite else postgresql.insert)(t.inbox)
-    statement = insert.on_conflict_do_nothing(
-        index_elements=["connector", "delivery_id"]
-    ).returning(t.inbox.c.id, t.inbox.c.connector, t.inbox.c.delivery_id)
-    result = tx.conn.execute(statement, rows)
-    return {(r.connector, r.delivery_id): int(r.id) for r in result}
 
 
 class InboxWriter:
@@ -242,33 +225,3 @@ class InboxWriter:
             self._cond.notify()
         if self._thread is not None:
             self._thread.join(timeout=10)
-
-
-def mark_done(tx: Tx, inbox_ids: Sequence[int]) -> None:
-    """Mark deliveries processed (in the transaction that stored their effects)."""
-    if inbox_ids:
-        tx.conn.execute(
-            t.inbox.update()
-            .where(t.inbox.c.id.in_(list(inbox_ids)), t.inbox.c.status == "new")
-            .values(status="done", processed_at=tx.now)
-        )
-
-
-def bodies(tx: Tx, inbox_ids: Sequence[int]) -> list[bytes]:
-    """The stored (verified) bodies of these deliveries."""
-    if not inbox_ids:
-        return []
-    query = sa.select(t.inbox.c.body).where(t.inbox.c.id.in_(sorted(set(inbox_ids))))
-    return [bytes(body) for body in tx.conn.execute(query).scalars() if body]
-
-
-def depth(tx: Tx) -> int:
-    """Deliveries stored and not yet processed."""
-    query = sa.select(sa.func.count()).select_from(t.inbox).where(t.inbox.c.status == "new")
-    return int(tx.conn.execute(query).scalar_one())
-
-
-def received_at(tx: Tx, inbox_ids: Sequence[int]) -> list[datetime]:
-    """When these deliveries arrived."""
-    query = sa.select(t.inbox.c.received_at).where(t.inbox.c.id.in_(list(inbox_ids)))
-    return [row.received_at for row in tx.conn.execute(query)]

@@ -22,7 +22,7 @@ from syncd.connector import Connector
 from syncd.engine import Engine
 from syncd.jobs.store_queue import StoreJobQueue
 from syncd.mapping.load import MappingSet
-from syncd.mapping.versions import MappingVersions
+from syncd.mapping_versions import MappingVersions
 from syncd.metrics import Metrics, RetryCounter
 from syncd.registry import build_connector, read_only_paths
 from syncd.rollups.runner import build_runner

@@ -33,7 +33,6 @@ from functools import partial
 from syncd.connector import Capability
 from syncd.engine import Engine, SyncReport
 from syncd.errors import AuthError, ConnectorError
-from syncd.inbox import bodies, mark_done, received_at
 from syncd.jobs.port import Job, JobQueue
 from syncd.metrics import Metrics
 from syncd.rollups.runner import RollupRunner
@@ -189,7 +188,7 @@ class Worker:
         if not inbox:
             return
         with self.engine.store.transaction() as tx:
-            arrived = received_at(tx, inbox)
+            arrived = tx.inbox.received_at(inbox)
             now = tx.now
         for moment in arrived:
             self.metrics.webhook_to_push_seconds.observe((now - moment).total_seconds())
@@ -233,7 +232,7 @@ class Worker:
 
         def finish(tx: Tx) -> None:
             self.queue.complete(tx, jobs)
-            mark_done(tx, inbox)
+            tx.inbox.mark_done(inbox)
 
         whole = any(job.payload.get("external_id") is None for job in jobs)
         ids = None if whole else sorted({job.payload["external_id"] for job in jobs})
@@ -243,7 +242,7 @@ class Worker:
         if uses in capabilities and all(job.payload.get("inbox") for job in jobs):
             # What the deliveries say may spare re-reading the records (the engine decides).
             with self.engine.store.snapshot() as tx:
-                deliveries = bodies(tx, inbox)
+                deliveries = tx.inbox.bodies(inbox)
         return self.engine.refresh(connector, entity, ids, deliveries=deliveries, on_commit=finish)
 
     def _other(self, job: Job) -> SyncReport:

@@ -179,12 +179,8 @@ class Demo:
 
         def paid() -> bool:
             with self.service.store.transaction() as tx:
-                rows_ = tx.conn.exec_driver_sql(
-                    "select r.fields from records r join links l on l.record_id = r.id "
-                    "where l.connector = 'sheets' and l.external_id = ?",
-                    (number,),
-                ).all()
-            return bool(rows_) and json.loads(rows_[0][0]).get("status") == "paid"
+                linked = tx.records.fields_linked_from("sheets", number)
+            return bool(linked) and linked[0].get("status") == "paid"
 
         seconds = _wait(paid)
         if seconds is None:
@@ -210,7 +206,7 @@ class Demo:
             with self.service.store.transaction() as tx:
                 conflicts[:] = [
                     c
-                    for c in tx.list_conflicts()
+                    for c in tx.conflicts.find()
                     if c.field == "status"
                     and set(c.candidates.values()) == {"in_progress", "blocked"}
                 ]
@@ -289,18 +285,10 @@ class Demo:
     def summary(self) -> None:
         self.step("8. Where things stand")
         with self.service.store.transaction() as tx:
-            counts = tx.conn.exec_driver_sql(
-                "select kind, count(*) from records group by kind order by kind"
-            ).all()
-            open_conflicts = len(tx.list_conflicts())
-            errors = tx.source_errors()
-            flagged = [
-                flag
-                for (flags,) in tx.conn.exec_driver_sql(
-                    "select flags from records where flags != '{}'"
-                )
-                for flag in json.loads(flags).items()
-            ]
+            counts = tx.records.count_by_kind()
+            open_conflicts = len(tx.conflicts.find())
+            errors = tx.source_errors.unresolved()
+            flagged = [flag for flags in tx.records.flag_lists() for flag in flags.items()]
         table = Table("records", "count")
         for kind, count in counts:
             table.add_row(kind, str(count))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from syncd.api.services import ServicesDep
-from syncd.inbox import depth as inbox_depth
 
 router = APIRouter(tags=["operations"])
 
@@ -25,7 +23,7 @@ def readyz(services: ServicesDep) -> JSONResponse:
     problems = []
     try:
         with services.store.transaction() as tx:
-            tx.conn.execute(sa.text("SELECT 1"))
+            tx.ping()
     except Exception as exc:  # any failure means "not ready", with the reason
         problems.append(f"store: {type(exc).__name__}")
     if not services.engine.mappings.entities:
@@ -39,8 +37,8 @@ def readyz(services: ServicesDep) -> JSONResponse:
 def metrics(services: ServicesDep) -> Response:
     """Prometheus metrics."""
     with services.store.transaction() as tx:
-        services.metrics.queue_depth.labels("inbox").set(inbox_depth(tx))
-        for connector, pending in tx.outbox_depth().items():
+        services.metrics.queue_depth.labels("inbox").set(tx.inbox.depth())
+        for connector, pending in tx.outbox.depth().items():
             services.metrics.queue_depth.labels(f"outbox:{connector}").set(pending)
     for kind, waiting in services.queue.depth().items():
         services.metrics.queue_depth.labels(f"jobs:{kind}").set(waiting)

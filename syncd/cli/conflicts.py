@@ -24,7 +24,7 @@ def list_conflicts(
     """Open conflicts: the field, what each tool holds, and since when."""
     service = Service(settings_from(ctx), schedule=False)
     with service.store.transaction() as tx:
-        rows = tx.list_conflicts(status=None if everything else "open")
+        rows = tx.conflicts.find(status=None if everything else "open")
     table = Table("id", "record", "field", "base", "each tool holds", "since", "status")
     for row in rows:
         held = "; ".join(
@@ -56,7 +56,7 @@ def resolve(
         fail("say either --take TOOL or --value JSON")
     service = Service(settings_from(ctx), schedule=False)
     with service.store.transaction() as tx:
-        row = next((c for c in tx.list_conflicts(status="open") if c.id == conflict_id), None)
+        row = next((c for c in tx.conflicts.find(status="open") if c.id == conflict_id), None)
     if row is None:
         fail(f"no open conflict {conflict_id}")
     if take is not None:

@@ -13,7 +13,7 @@ from rich.table import Table
 from syncd.cli.context import fail, print_problems, settings_from
 from syncd.errors import ConfigError
 from syncd.mapping.load import MappingSet, load_mappings, read_sources
-from syncd.mapping.versions import MappingVersions
+from syncd.mapping_versions import MappingVersions
 from syncd.registry import read_only_paths
 from syncd.store.store import Store
 

@@ -10,7 +10,7 @@ from syncd.connector import Connector
 from syncd.mapping.load import MappingSet
 from syncd.model import RecordKind
 from syncd.reconcile import FieldPolicy, LinkView
-from syncd.store.store import LinkRow
+from syncd.store.links import LinkRow
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ from syncd.reconcile import (
     apply_outcome,
     reconcile,
 )
-from syncd.store.store import LinkRow, OutboxStage, Store, Tx
+from syncd.store.links import LinkRow
+from syncd.store.outbox import OutboxStage
+from syncd.store.store import Store, Tx
 
 OnCommit = Callable[[Tx], None]
 
@@ -58,7 +60,7 @@ class PageIngest:
             if keep_cursor is None:
                 keep_cursor = cursor is None
             if not keep_cursor:
-                tx.set_cursor(connector, entity, cursor)
+                tx.cursors.set(connector, entity, cursor)
             if on_commit is not None:
                 on_commit(tx)
         return report
@@ -74,7 +76,7 @@ def ingest_records(
     """Translate, link, reconcile and store one page inside the caller's transaction."""
     report = SyncReport()
     tx.serialize_writers()
-    people = tx.people(mapping.connector)
+    people = tx.identities.emails(mapping.connector)
     # A source record whose raw content, mapping and people directory are all as last
     # time cannot change anything: it is skipped before it is even translated (overlap
     # re-reads, a whole tab re-read for a one-cell edit).
@@ -84,10 +86,10 @@ def ingest_records(
     source = (mapping.connector, mapping.entity)
     keys: set[LinkKey] = {(*source, ext) for _, ext, _ in changed}
     keys |= {(*source, ext) for ext in deleted}
-    links = tx.find_links(keys)
+    links = tx.links.find(keys)
     pulled, source_data = _translate(tx, mapping, changed, people)
     refs = {(ln.connector, ln.entity, ln.external_id) for p, _ in pulled for ln in p.links}
-    links.update(tx.find_links(refs - set(links)))
+    links.update(tx.links.find(refs - set(links)))
     mark_deleted(tx, mapping, links, deleted)
     attached = attach(tx, mapping, pulled, links, source_data)
     report.created += len(attached.new_records)
@@ -135,7 +137,7 @@ def _changed_only(
 ) -> list[Candidate]:
     """The candidates whose raw content differs from what their live link last held."""
     source = (mapping.connector, mapping.entity)
-    hashes = tx.live_content_hashes((*source, ext) for _, ext, _ in candidates)
+    hashes = tx.links.live_hashes((*source, ext) for _, ext, _ in candidates)
     changed = [
         (record, ext, raw_hash)
         for record, ext, raw_hash in candidates
@@ -193,12 +195,12 @@ def _reconcile_page(
     """Reconcile the page's records with what the store holds, and store the results."""
     work, new_records = attached.work, attached.new_records
     record_ids = {links[key].record_id for _, key, _ in work}
-    views = tx.load_records(record_ids - new_records)
+    views = tx.records.load(record_ids - new_records)
     views.update({rid: RecordView(kind=scope.mapping.kind) for rid in new_records})
-    rows = tx.links_of(record_ids)
+    rows = tx.links.of_records(record_ids)
     by_key = {row.key: row for rs in rows.values() for row in rs}
-    pending = tx.pending_pushes(by_key) if len(new_records) < len(record_ids) else {}
-    writes = _Writes(OutboxStage(tx, pending))
+    pending = tx.outbox.pending(by_key) if len(new_records) < len(record_ids) else {}
+    writes = _Writes(tx.outbox.stage(pending))
     policies = scope.rules.policies[scope.mapping.kind]
     for p, key, content_hash in work:
         row = by_key[key]
@@ -209,15 +211,15 @@ def _reconcile_page(
         if p.updated_at:
             writes.source_times[row.id] = p.updated_at
     writes.outbox.flush()
-    tx.insert_audit(writes.audit)
-    tx.save_records(writes.dirty_records)
+    tx.audit.insert(writes.audit)
+    tx.records.save(writes.dirty_records)
     # Links inserted by this page already hold their source data; the others get it now.
     holding: list[LinkRow] = []
     missing: list[LinkRow] = []
     for _, key, _ in work:
         (holding if key in attached.data_stored else missing).append(by_key[key])
-    tx.save_links(holding, writes.source_times)
-    tx.save_links(
+    tx.links.save(holding, writes.source_times)
+    tx.links.save(
         missing, writes.source_times, {row.id: source_data[row.external_id] for row in missing}
     )
 
@@ -239,14 +241,14 @@ def _reconcile_record(
         mapping.connector, mapping.entity, p.external_id, p.values, p.updated_at, p.issues
     )
     outcome = reconcile(view, link_views, incoming, policies)
-    writes.audit += tx.audit_rows(
+    writes.audit += tx.audit.rows(
         row.record_id, outcome.changes, mapping_version=version, run_id=run_id
     )
     store_outcome(tx, row.record_id, outcome, writes.outbox)
     apply_outcome(view, link_views, outcome)
     derived = derive(view, link_views, tx.now)
     if not derived.empty:
-        writes.audit += tx.audit_rows(
+        writes.audit += tx.audit.rows(
             row.record_id, derived.changes, mapping_version=version, run_id=run_id
         )
         store_outcome(tx, row.record_id, derived, writes.outbox)
@@ -263,7 +265,7 @@ def _reconcile_record(
 def _source_error(tx: Tx, mapping: EntityMapping, record: SourceRecord, message: str) -> None:
     # PROBLEM-ROWS:
     row = record.data.get("_row")
-    tx.add_source_error(
+    tx.source_errors.add(
         mapping.connector,
         mapping.entity,
         record.external_id,

@@ -11,8 +11,9 @@ from typing import Any
 from syncd.mapping.apply import EntityMapping, Pulled
 from syncd.model import RecordKind
 from syncd.reconcile import LinkKey
-from syncd.store import tables as t
-from syncd.store.store import LinkRow, Tx, new_record_id
+from syncd.store.links import LinkRow
+from syncd.store.records import new_record_id
+from syncd.store.store import Tx
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def mark_deleted(
     gone = [links[k] for k in ((*source, e) for e in deleted) if k in links]
     for row in gone:
         row.deleted = True
-    tx.save_links(gone, {})
+    tx.links.save(gone, {})
 
 
 def attach(
@@ -64,7 +65,7 @@ def attach(
                 _merge(tx, other, mine, links)
         staging.result.work.append((p, key, content_hash))
     staging.flush()
-    tx.save_links(staging.revived, {})
+    tx.links.save(staging.revived, {})
     return staging.result
 
 
@@ -109,14 +110,14 @@ class _Staging:
     def flush(self) -> None:
         """Insert the staged records and links (links read on this page with their data)."""
         tx = self.tx
-        tx.insert_records(self.staged_records)
+        tx.records.insert_many(self.staged_records)
         read = {
             k: self.source_data[k[2]]
             for k, (_, placeholder) in self.staged_links.items()
             if not placeholder
         }
         self.links.update(
-            tx.insert_links([(k, r, ph) for k, (r, ph) in self.staged_links.items()], read)
+            tx.links.insert_many([(k, r, ph) for k, (r, ph) in self.staged_links.items()], read)
         )
         self.result.data_stored.update(read)
         self.staged_records.clear()
@@ -126,16 +127,15 @@ class _Staging:
 def _merge(tx: Tx, loser: str, winner: str, links: dict[LinkKey, LinkRow]) -> None:
     """Two records turn out to be the same work: move the links, compare afresh."""
     log.info("records %s and %s are the same work (linked); merging", loser, winner)
-    moved = tx.links_of([loser]).get(loser, [])
+    moved = tx.links.of_records([loser]).get(loser, [])
     for row in moved:
         row.record_id = winner
         row.bases = {}  # compared as a new link on its next read
         row.content_hash = None
         links[row.key] = row
-    tx.save_links(moved, {}, moved=True)
-    # STORE-SPLIT:
-    tx.conn.execute(t.conflicts.delete().where(t.conflicts.c.record_id == loser))
-    tx.delete_record(loser)
+    tx.links.save(moved, {}, moved=True)
+    tx.conflicts.delete_of(loser)
+    tx.records.delete(loser)
 
 
 def _ref_keys(p: Pulled) -> list[LinkKey]:

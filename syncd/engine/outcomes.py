@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from syncd.reconcile import Outcome
-from syncd.store.store import OutboxStage, Tx
+from syncd.store.outbox import OutboxStage
+from syncd.store.store import Tx
 
 
 def store_outcome(tx: Tx, record_id: str, outcome: Outcome, outbox: OutboxStage) -> None:
     """Conflicts and pending writes of an outcome (the audit rows are the caller's)."""
     for name, conflict in outcome.opened.items():
-        tx.open_conflict(record_id, name, conflict)
+        tx.conflicts.open(record_id, name, conflict)
     for name, conflict in outcome.updated.items():
-        tx.update_conflict(record_id, name, conflict)
+        tx.conflicts.update(record_id, name, conflict)
     for name, value in outcome.closed.items():
         by = outcome.resolved_by or next(
             (c.origin for c in outcome.changes if c.field == name), "agreement"
         )
-        tx.close_conflict(record_id, name, value, by)
+        tx.conflicts.close(record_id, name, value, by)
     outbox.apply(record_id, outcome.pushes, outcome.cancels)

@@ -63,7 +63,7 @@ class Pull:
             return
         people = [(p.user_id, p.email, p.display_name) for p in connector.people()]
         with self.store.transaction(dry_run=self.context.dry_run) as tx:
-            tx.save_identities(connector.name, people)
+            tx.identities.save(connector.name, people)
 
     def _entity(
         self,
@@ -75,7 +75,7 @@ class Pull:
     ) -> SyncReport:
         report = SyncReport()
         with self.store.transaction() as tx:
-            cursor = None if full else tx.get_cursor(connector.name, mapping.entity)
+            cursor = None if full else tx.cursors.get(connector.name, mapping.entity)
         pages = connector.pull(mapping.entity, cursor, fields=mapping.source_paths())
         line = self._turns.line()
         try:

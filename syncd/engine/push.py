@@ -14,7 +14,8 @@ from syncd.engine.report import SyncReport
 from syncd.errors import AuthError, ConnectorError, TransientError
 from syncd.mapping.apply import EntityMapping
 from syncd.model import JsonValue
-from syncd.store.store import OutboxRow, Store
+from syncd.store.outbox import OutboxRow
+from syncd.store.store import Store
 
 PUSH_RETRY_BASE = timedelta(seconds=30)
 PUSH_MAX_ATTEMPTS = 8
@@ -55,7 +56,7 @@ class Push:
         # Nothing due: say so without queueing behind another thread's writes to this tool
         # (a lane's round would otherwise wait out another lane's read-before-write).
         with self.store.snapshot() as tx:
-            if not tx.due_pushes(connector_name, 1, records=records):
+            if not tx.outbox.due(connector_name, 1, records=records):
                 return SyncReport()
         lock = self.locks[connector_name]
         if not lock.acquire(blocking=wait):
@@ -74,8 +75,8 @@ class Push:
     ) -> SyncReport:
         report = SyncReport()
         with self.store.transaction() as tx:
-            rows = tx.due_pushes(connector_name, limit, records=records)
-            people = tx.people(connector_name)
+            rows = tx.outbox.due(connector_name, limit, records=records)
+            people = tx.identities.emails(connector_name)
         by_entity = defaultdict(list)
         for row in rows:
             by_entity[row.entity].append(row)
@@ -104,7 +105,7 @@ class Push:
         still to be written is returned."""
         self.refresh.run(connector, entity, [row.external_id for row in rows])
         with self.store.transaction() as tx:
-            fresh = tx.pending_pushes((connector, entity, row.external_id) for row in rows)
+            fresh = tx.outbox.pending((connector, entity, row.external_id) for row in rows)
         return [
             fresh[row_key]
             for row_key in ((connector, entity, r.external_id) for r in rows)
@@ -127,7 +128,7 @@ class Push:
             for row in entity_rows:
                 payload, issues = mapping.push(row.fields, people)
                 for issue in issues:
-                    tx.add_source_error(
+                    tx.source_errors.add(
                         connector_name,
                         entity,
                         row.external_id,
@@ -136,7 +137,7 @@ class Push:
                     )
                 bad = {issue.field for issue in issues}
                 if bad:
-                    tx.cancel_push((connector_name, entity, row.external_id), bad)
+                    tx.outbox.cancel((connector_name, entity, row.external_id), bad)
                 fields = {k: v for k, v in row.fields.items() if k not in bad}
                 if payload and fields:
                     items.append(PushItem(external_id=row.external_id, payload=payload))
@@ -182,25 +183,25 @@ class Push:
         with self.store.transaction() as tx:
             tx.serialize_writers()
             written = list(written)
-            links = tx.find_links((connector, entity, ext) for ext in written)
+            links = tx.links.find((connector, entity, ext) for ext in written)
             for external_id in written:
                 row, fields = sent[external_id]
-                tx.complete_push(row.id, fields)
+                tx.outbox.complete(row.id, fields)
                 link = links.get((connector, entity, external_id))
                 if link is not None:
                     # The source now holds what we wrote: its echo will be a no-op. Its
                     # content changed, so the last content hash no longer describes it.
                     link.bases.update(fields)
                     link.content_hash = None
-            tx.save_links(links.values(), {})
+            tx.links.save(links.values(), {})
             for external_id, reason in rejected.items():
                 row, _ = sent[external_id]
-                tx.fail_push(row.id, reason, retry_in=None)
-                tx.add_source_error(connector, entity, external_id, f"write refused: {reason}")
+                tx.outbox.fail(row.id, reason, retry_in=None)
+                tx.source_errors.add(connector, entity, external_id, f"write refused: {reason}")
 
     def _fail_rows(self, rows: Sequence[OutboxRow], error: str, *, transient: bool) -> None:
         with self.store.transaction() as tx:
             for row in rows:
                 retry = PUSH_RETRY_BASE * (2 ** min(row.attempts, 6))
                 give_up = not transient or row.attempts + 1 >= PUSH_MAX_ATTEMPTS
-                tx.fail_push(row.id, error, retry_in=None if give_up else retry)
+                tx.outbox.fail(row.id, error, retry_in=None if give_up else retry)

@@ -51,7 +51,7 @@ class Refresh:
                 return self.ingest.store_page(connector_name, entity, part, on_commit=on_commit)
         report = SyncReport()
         with self.store.transaction() as tx:
-            cursor = tx.get_cursor(connector_name, entity)
+            cursor = tx.cursors.get(connector_name, entity)
         for batch in connector.pull(entity, cursor, fields=mapping.source_paths()):
             report.add(
                 self.ingest.store_page(connector_name, entity, batch.records, cursor=batch.cursor)
@@ -74,7 +74,7 @@ class Refresh:
         told: dict[str, dict[str, Any]] = {}
         if deliveries and Capability.WEBHOOK_VALUES in connector.capabilities:
             with self.store.snapshot() as tx:  # a first look, without the write lock
-                stored = tx.current_source_data(connector.name, entity, wanted)
+                stored = tx.links.current_data(connector.name, entity, wanted)
             told = connector.apply_deliveries(entity, stored, deliveries, fields=paths)
         rest = [e for e in wanted if e not in told]
         records = connector.fetch(entity, rest, fields=paths) if rest else []
@@ -84,7 +84,7 @@ class Refresh:
                 # Under the write lock: what was applied holds only while the stored data it
                 # was applied to is still there (a lane that wrote to one of these since
                 # cleared it: the tool holds something else).
-                now = tx.current_source_data(connector.name, entity, sorted(told))
+                now = tx.links.current_data(connector.name, entity, sorted(told))
                 stale = {e for e in told if now.get(e) != stored.get(e)}
                 if not stale:
                     page = records + [

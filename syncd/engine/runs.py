@@ -6,7 +6,6 @@ import uuid
 
 from syncd.engine.context import StepContext
 from syncd.engine.report import SyncReport
-from syncd.store import tables as t
 from syncd.store.store import Store
 
 
@@ -20,34 +19,17 @@ class RunLog:
         """Open a run for `connector`; returns its id."""
         run_id = str(uuid.uuid4())
         with self.store.transaction(dry_run=self.context.dry_run) as tx:
-            # STORE-SPLIT:
-            tx.conn.execute(
-                t.sync_runs.insert().values(
-                    id=run_id,
-                    connector=connector,
-                    started_at=tx.now,
-                    status="running",
-                    pulled=0,
-                    changed=0,
-                    pushed=0,
-                    errors=0,
-                )
-            )
+            tx.runs.start(run_id, connector)
         return run_id
 
     def finish(self, run_id: str, report: SyncReport) -> None:
         """Close a run with what it did (failed when it has errors)."""
         with self.store.transaction(dry_run=self.context.dry_run) as tx:
-            # STORE-SPLIT:
-            tx.conn.execute(
-                t.sync_runs.update()
-                .where(t.sync_runs.c.id == run_id)
-                .values(
-                    finished_at=tx.now,
-                    status="failed" if report.errors else "ok",
-                    pulled=report.pulled,
-                    changed=report.changed_fields,
-                    errors=len(report.errors),
-                    message="; ".join(report.errors)[:2000] or None,
-                )
+            tx.runs.finish(
+                run_id,
+                status="failed" if report.errors else "ok",
+                pulled=report.pulled,
+                changed=report.changed_fields,
+                errors=len(report.errors),
+                message="; ".join(report.errors)[:2000] or None,
             )

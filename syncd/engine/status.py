@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import sqlalchemy as sa
-
 from syncd.mapping.load import MappingSet
-from syncd.store import tables as t
 from syncd.store.store import Store
 
 
@@ -15,23 +12,17 @@ def connector_status(
     store: Store, connectors: Iterable[str], mappings: MappingSet
 ) -> list[dict[str, object]]:
     """Per connector: cursor per entity, last run, last success, outbox depth."""
-    out = []
+    out: list[dict[str, object]] = []
     with store.transaction() as tx:
-        depth = tx.outbox_depth()
+        depth = tx.outbox.depth()
         for name in connectors:
-            # STORE-SPLIT:
-            runs = tx.conn.execute(
-                sa.select(t.sync_runs)
-                .where(t.sync_runs.c.connector == name)
-                .order_by(t.sync_runs.c.started_at.desc())
-                .limit(20)
-            ).all()
+            runs = tx.runs.recent(name, limit=20)
             last_ok = next((r for r in runs if r.status == "ok"), None)
             out.append(
                 {
                     "connector": name,
                     "cursors": {
-                        m.entity: tx.get_cursor(name, m.entity)
+                        m.entity: tx.cursors.get(name, m.entity)
                         for m in mappings.for_connector(name)
                     },
                     "last_run": runs[0].status if runs else None,

@@ -11,35 +11,13 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from syncd.store.store import Tx
+from syncd.store.jobs import Job, merge_payloads
+from syncd.store.store import Tx  # jobs are enqueued inside the store's transactions
 
-
-def merge_payloads(kept: Mapping[str, Any], added: Mapping[str, Any]) -> dict[str, Any]:
-    """Coalesce two payloads of one dedupe key: lists are unioned, other values kept."""
-    merged = dict(kept)
-    for key, value in added.items():
-        if isinstance(value, list) and isinstance(merged.get(key), list):
-            merged[key] = merged[key] + [v for v in value if v not in merged[key]]
-        else:
-            merged.setdefault(key, value)
-    return merged
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """A claimed job."""
-
-    id: int
-    kind: str
-    payload: dict[str, Any]
-    dedupe_key: str | None
-    lock_key: str | None
-    attempts: int
-    max_attempts: int
+__all__ = ["Job", "JobQueue", "merge_payloads"]
 
 
 class JobQueue(Protocol):

@@ -1,7 +1,7 @@
-"""The embedded job queue: a `jobs` table in the store (SQLite or PostgreSQL).
+"""The embedded job queue: the `JobQueue` port over the store's `jobs` table.
 
-Claims are serialized (SQLite's write lock; a transaction-scoped advisory lock on
-PostgreSQL) so that two workers never take jobs with the same lock key at once.
+Each call that is not given a transaction opens its own; the queries are the store's
+(`syncd/store/jobs.py`).
 """
 
 from __future__ import annotations
@@ -10,32 +10,8 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
-from syncd.jobs.port import Job, merge_payloads
-from syncd.store import tables as t
+from syncd.jobs.port import Job
 from syncd.store.store import Store, Tx
-
-_CLAIM_LOCK = 0x5E7C_D001  # advisory lock id serializing claims on PostgreSQL
-
-
-def _inserted_id(result: sa.CursorResult[Any]) -> int:
-    key = result.inserted_primary_key
-    if not key:
-        raise RuntimeError("the database returned no id for a new job")
-    return int(key[0])
-
-
-def _job(row: Any) -> Job:
-    return Job(
-        id=row.id,
-        kind=row.kind,
-        payload=dict(row.payload),
-        dedupe_key=row.dedupe_key,
-        lock_key=row.lock_key,
-        attempts=row.attempts,
-        max_attempts=row.max_attempts,
-    )
 
 
 class StoreJobQueue:
@@ -55,106 +31,20 @@ class StoreJobQueue:
         delay: timedelta = timedelta(0),
     ) -> int:
         """Add a job in `tx`, or fold it into a waiting job with the same dedupe key."""
-        if dedupe_key is not None:
-            existing = self._waiting(tx, dedupe_key)
-            if existing is not None:
-                return self._absorb(tx, existing, dict(payload))
-        values = {
-            "kind": kind,
-            "payload": dict(payload),
-            "dedupe_key": dedupe_key,
-            "lock_key": lock_key,
-            "status": "todo",
-            "run_at": tx.now + delay,
-            "attempts": 0,
-            "max_attempts": self.max_attempts,
-            "created_at": tx.now,
-            "updated_at": tx.now,
-        }
-        if dedupe_key is None:
-            return _inserted_id(tx.conn.execute(t.jobs.insert().values(**values)))
-        try:
-            with tx.conn.begin_nested():
-                result = tx.conn.execute(t.jobs.insert().values(**values))
-            return _inserted_id(result)
-        except sa.exc.IntegrityError:
-            # Another writer added the same key a moment ago: fold into theirs.
-            existing = self._waiting(tx, dedupe_key)
-            if existing is None:
-                raise
-            return self._absorb(tx, existing, dict(payload))
+        return tx.jobs.enqueue(
+            kind,
+            payload,
+            dedupe_key=dedupe_key,
+            lock_key=lock_key,
+            delay=delay,
+            max_attempts=self.max_attempts,
+        )
 
     def enqueue_many(
         self, tx: Tx, kind: str, jobs: Sequence[tuple[str, Mapping[str, Any]]]
     ) -> None:
         """Add many keyed jobs in `tx` with three statements, whatever their number."""
-        if not jobs:
-            return
-        merged: dict[str, dict[str, Any]] = {}
-        for key, payload in jobs:
-            merged[key] = merge_payloads(merged[key], payload) if key in merged else dict(payload)
-        waiting: dict[str, Any] = {}
-        keys = sorted(merged)
-        for start in range(0, len(keys), 500):
-            rows = tx.conn.execute(
-                sa.select(t.jobs.c.id, t.jobs.c.dedupe_key, t.jobs.c.payload).where(
-                    t.jobs.c.status == "todo", t.jobs.c.dedupe_key.in_(keys[start : start + 500])
-                )
-            )
-            waiting.update({row.dedupe_key: row for row in rows})
-        updates = []
-        for key, row in waiting.items():
-            payload = merge_payloads(row.payload, merged.pop(key))
-            if payload != row.payload:
-                updates.append({"jid": row.id, "payload": payload})
-        if updates:
-            tx.conn.execute(
-                t.jobs.update()
-                .where(t.jobs.c.id == sa.bindparam("jid"))
-                .values(payload=sa.bindparam("payload"), updated_at=tx.now),
-                updates,
-            )
-        if not merged:
-            return
-        rows_ = [
-            {
-                "kind": kind,
-                "payload": payload,
-                "dedupe_key": key,
-                "lock_key": key,
-                "status": "todo",
-                "run_at": tx.now,
-                "attempts": 0,
-                "max_attempts": self.max_attempts,
-                "created_at": tx.now,
-                "updated_at": tx.now,
-            }
-            for key, payload in merged.items()
-        ]
-        try:
-            with tx.conn.begin_nested():
-                tx.conn.execute(t.jobs.insert(), rows_)
-        except sa.exc.IntegrityError:
-            # Another replica queued one of these keys meanwhile: go one by one.
-            for key, payload in merged.items():
-                self.enqueue(tx, kind, payload, dedupe_key=key, lock_key=key)
-
-    def _waiting(self, tx: Tx, dedupe_key: str) -> Any:
-        return tx.conn.execute(
-            sa.select(t.jobs.c.id, t.jobs.c.payload).where(
-                t.jobs.c.dedupe_key == dedupe_key, t.jobs.c.status == "todo"
-            )
-        ).first()
-
-    def _absorb(self, tx: Tx, existing: Any, payload: dict[str, Any]) -> int:
-        merged = merge_payloads(existing.payload, payload)
-        if merged != existing.payload:
-            tx.conn.execute(
-                t.jobs.update()
-                .where(t.jobs.c.id == existing.id)
-                .values(payload=merged, updated_at=tx.now)
-            )
-        return int(existing.id)
+        tx.jobs.enqueue_many(kind, jobs, max_attempts=self.max_attempts)
 
     def claim(
         self,
@@ -167,160 +57,37 @@ class StoreJobQueue:
     ) -> list[Job]:
         """Take due jobs whose lock is free, at most one per lock key."""
         with self.store.transaction() as tx:
-            if not self.store.is_sqlite:
-                tx.conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
-            running = (
-                sa.select(t.jobs.c.lock_key)
-                .where(t.jobs.c.status == "doing", t.jobs.c.lock_key.is_not(None))
-                .scalar_subquery()
+            return tx.jobs.claim(
+                worker, lease=lease, kinds=kinds, connectors=connectors, limit=limit
             )
-            query = (
-                sa.select(t.jobs)
-                .where(
-                    t.jobs.c.status == "todo",
-                    t.jobs.c.run_at <= tx.now,
-                    sa.or_(t.jobs.c.lock_key.is_(None), t.jobs.c.lock_key.not_in(running)),
-                )
-                .order_by(t.jobs.c.run_at, t.jobs.c.id)
-                .limit(limit * 4)
-            )
-            if kinds:
-                query = query.where(t.jobs.c.kind.in_(list(kinds)))
-            if connectors:
-                connector = t.jobs.c.payload["connector"].as_string()
-                query = query.where(connector.in_(list(connectors)))
-            claimed: list[Job] = []
-            locks: set[str] = set()
-            for row in tx.conn.execute(query):
-                if row.lock_key is not None and row.lock_key in locks:
-                    continue
-                claimed.append(_job(row))
-                if row.lock_key is not None:
-                    locks.add(row.lock_key)
-                if len(claimed) == limit:
-                    break
-            if claimed:
-                tx.conn.execute(
-                    t.jobs.update()
-                    .where(t.jobs.c.id.in_([j.id for j in claimed]))
-                    .values(
-                        status="doing",
-                        worker=worker,
-                        lease_until=tx.now + lease,
-                        attempts=t.jobs.c.attempts + 1,
-                        updated_at=tx.now,
-                    )
-                )
-            return [
-                Job(
-                    j.id,
-                    j.kind,
-                    j.payload,
-                    j.dedupe_key,
-                    j.lock_key,
-                    j.attempts + 1,
-                    j.max_attempts,
-                )
-                for j in claimed
-            ]
 
     def heartbeat(self, jobs: Sequence[Job], worker: str, lease: timedelta) -> int:
         """Extend leases this worker still holds."""
         if not jobs:
             return 0
         with self.store.transaction() as tx:
-            result = tx.conn.execute(
-                t.jobs.update()
-                .where(
-                    t.jobs.c.id.in_([j.id for j in jobs]),
-                    t.jobs.c.status == "doing",
-                    t.jobs.c.worker == worker,
-                )
-                .values(lease_until=tx.now + lease, updated_at=tx.now)
-            )
-            return int(result.rowcount)
+            return tx.jobs.heartbeat(jobs, worker, lease)
 
     def complete(self, tx: Tx, jobs: Sequence[Job]) -> None:
         """Mark jobs done in the transaction of their effects."""
-        if jobs:
-            tx.conn.execute(
-                t.jobs.update()
-                .where(t.jobs.c.id.in_([j.id for j in jobs]))
-                .values(status="done", lease_until=None, updated_at=tx.now)
-            )
+        tx.jobs.complete(jobs)
 
     def retry(self, job: Job, error: str, delay: timedelta) -> None:
         """Back to the queue after `delay`, or failed for good when out of attempts."""
         with self.store.transaction() as tx:
-            give_up = job.attempts >= job.max_attempts
-            tx.conn.execute(
-                t.jobs.update()
-                .where(t.jobs.c.id == job.id)
-                .values(
-                    status="failed" if give_up else "todo",
-                    run_at=tx.now + delay,
-                    lease_until=None,
-                    worker=None,
-                    last_error=error[:2000],
-                    updated_at=tx.now,
-                )
-            )
+            tx.jobs.retry(job, error, delay)
 
     def requeue_expired(self) -> int:
         """Jobs of dead workers (lease not renewed) go back to the queue."""
         with self.store.transaction() as tx:
-            # A job waiting under the same dedupe key would collide with the returning one:
-            # fold it into the returning job (payloads merged), so no delivery is dropped.
-            expired = tx.conn.execute(
-                sa.select(t.jobs.c.id, t.jobs.c.dedupe_key, t.jobs.c.payload).where(
-                    t.jobs.c.status == "doing", t.jobs.c.lease_until < tx.now
-                )
-            ).all()
-            for row in expired:
-                payload = dict(row.payload)
-                if row.dedupe_key is not None:
-                    waiting = self._waiting(tx, row.dedupe_key)
-                    if waiting is not None:
-                        payload = merge_payloads(payload, waiting.payload)
-                        tx.conn.execute(
-                            t.jobs.update()
-                            .where(t.jobs.c.id == waiting.id)
-                            .values(
-                                status="done",
-                                last_error=f"merged into job {row.id}",
-                                updated_at=tx.now,
-                            )
-                        )
-                tx.conn.execute(
-                    t.jobs.update()
-                    .where(t.jobs.c.id == row.id)
-                    .values(
-                        status="todo",
-                        worker=None,
-                        lease_until=None,
-                        run_at=tx.now,
-                        payload=payload,
-                        updated_at=tx.now,
-                    )
-                )
-            return len(expired)
+            return tx.jobs.requeue_expired()
 
     def depth(self) -> dict[str, int]:
         """Waiting jobs per kind."""
         with self.store.transaction() as tx:
-            rows = tx.conn.execute(
-                sa.select(t.jobs.c.kind, sa.func.count())
-                .where(t.jobs.c.status == "todo")
-                .group_by(t.jobs.c.kind)
-            )
-            return {row[0]: int(row[1]) for row in rows}
+            return tx.jobs.depth()
 
     def purge_done(self, older_than: timedelta) -> int:
         """Delete finished jobs older than `older_than` (keep the table small)."""
         with self.store.transaction() as tx:
-            result = tx.conn.execute(
-                t.jobs.delete().where(
-                    t.jobs.c.status == "done", t.jobs.c.updated_at < tx.now - older_than
-                )
-            )
-            return int(result.rowcount)
+            return tx.jobs.purge_done(older_than)

@@ -1,1 +1,1 @@
-"""Mapping files: parse, check (every problem with its place), translate both ways."""
+"""Mapping files: parse, check, translate both ways, and their stored versions."""

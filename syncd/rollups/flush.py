@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from syncd.rollups.layout import LAYOUT_VERSION, build_requests, read_sheets, tab_title
 from syncd.rollups.model import RollupSet, RollupTab
-from syncd.rollups.state import WrittenTab, last_write, load_tabs, save_tabs
+from syncd.store.rollup_tabs import WrittenTab
 from syncd.store.store import Store
 
 
@@ -128,7 +128,7 @@ class RollupPublisher:
             hashes = {tab.key: tab_hash(tab, rollups.currency) for tab in rollups.tabs}
             titles = {tab.key: tab_title(self.prefix, tab) for tab in rollups.tabs}
             with self.store.transaction() as tx:
-                stored = load_tabs(tx, self.spreadsheet_id)
+                stored = tx.rollup_tabs.load(self.spreadsheet_id)
             changed = {
                 key
                 for key, digest in hashes.items()
@@ -148,7 +148,7 @@ class RollupPublisher:
             self.writer.batch_update(requests)
             written = {key: WrittenTab(titles[key], hashes[key], now) for key in changed}
             with self.store.transaction() as tx:
-                save_tabs(tx, self.spreadsheet_id, written)
+                tx.rollup_tabs.save(self.spreadsheet_id, written)
             self._done(rollups)
             keys = [tab.key for tab in rollups.tabs]
             return FlushResult(
@@ -166,7 +166,7 @@ class RollupPublisher:
         state = self._state
         if not state.loaded:
             with self.store.transaction() as tx:
-                stored = last_write(tx, self.spreadsheet_id)
+                stored = tx.rollup_tabs.last_write(self.spreadsheet_id)
             state.loaded = True
             if state.last_attempt is None or (stored and stored > state.last_attempt):
                 state.last_attempt = stored

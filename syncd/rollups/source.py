@@ -20,7 +20,6 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 
 from syncd.model import Asset, BudgetLine, Invoice, RecordKind, Task
@@ -34,7 +33,6 @@ from syncd.rollups.model import (
     SourceRef,
     TaskEntry,
 )
-from syncd.store import tables as t
 from syncd.store.store import Store, Tx
 
 MAX_CONFLICTS = 100_000
@@ -118,9 +116,7 @@ def read_from(
     assets: list[Entry[Asset]] = []
     lines: list[Entry[BudgetLine]] = []
     errors: list[SourceError] = []
-    r = t.records.c
-    query = sa.select(r.id, r.kind, _text(r.fields), _text(r.meta), _text(r.flags)).order_by(r.id)
-    for row_id, kind_name, fields_text, meta_text, flags_text in tx.conn.execute(query):
+    for row_id, kind_name, fields_text, meta_text, flags_text in tx.rollup_rows.records():
         record_links = links.get(row_id, [])
         if not record_links and row_id in gone:
             continue  # every tool that had it deleted it
@@ -164,17 +160,10 @@ def _links(
     tx: Tx, pipeline_connector: str, memo: ParsedRows
 ) -> tuple[dict[str, list[_Link]], set[str]]:
     """Live links by record id, and the ids of records that only have deleted links."""
-    c = t.links.c
     # Source data and bases only serve a task's step: decoded for the pipeline tool only.
-    pipeline = c.connector == pipeline_connector
-    data = _text(sa.case((pipeline, c.data), else_=sa.null())).label("pipeline_data")
-    bases = _text(sa.case((pipeline, c.bases), else_=sa.null())).label("pipeline_bases")
-    query = sa.select(
-        c.record_id, c.connector, c.entity, c.external_id, bases, c.placeholder, c.deleted, data
-    )
     live: dict[str, list[_Link]] = {}
     dead: set[str] = set()
-    for row in tx.conn.execute(query):
+    for row in tx.rollup_rows.links(pipeline_connector):
         if row.record_id is None or row.placeholder:
             continue
         if row.deleted:
@@ -189,11 +178,6 @@ def _links(
         )
         live.setdefault(row.record_id, []).append(_Link(ref, link_bases, link_data))
     return live, dead - set(live)
-
-
-def _text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str | None]:
-    """A JSON column as its stored text (decoded here, and only when it changed)."""
-    return sa.cast(column, sa.Text)
 
 
 def _json(text: str | None) -> Any:
@@ -294,7 +278,7 @@ def _source_errors(tx: Tx) -> list[SourceError]:
             message=row["message"],
             seen_at=row["seen_at"],
         )
-        for row in tx.source_errors()
+        for row in tx.source_errors.unresolved()
     ]
 
 
@@ -309,30 +293,14 @@ def _conflicts(tx: Tx) -> tuple[OpenConflict, ...]:
             candidates=row.candidates,
             opened_at=row.opened_at,
         )
-        for row in tx.list_conflicts(status="open", limit=MAX_CONFLICTS)
+        for row in tx.conflicts.find(status="open", limit=MAX_CONFLICTS)
     )
 
 
 def _runs(tx: Tx) -> tuple[ConnectorRun, ...]:
     """Per connector: its latest run and its latest successful finish."""
-    c = t.sync_runs.c
-    latest = (
-        sa.select(c.connector, sa.func.max(c.started_at).label("started"))
-        .group_by(c.connector)
-        .subquery()
-    )
-    last_runs = tx.conn.execute(
-        sa.select(t.sync_runs).join(
-            latest, sa.and_(c.connector == latest.c.connector, c.started_at == latest.c.started)
-        )
-    ).all()
-    ok = dict(
-        tx.conn.execute(
-            sa.select(c.connector, sa.func.max(c.finished_at))
-            .where(c.status == "ok")
-            .group_by(c.connector)
-        ).all()
-    )
+    last_runs = tx.runs.latest_per_connector()
+    ok = tx.runs.last_success_per_connector()
     runs = {}
     for row in last_runs:
         success = ok.get(row.connector)
@@ -341,7 +309,7 @@ def _runs(tx: Tx) -> tuple[ConnectorRun, ...]:
             status=row.status,
             started_at=row.started_at,
             finished_at=row.finished_at,
-            last_success=t.UTCDateTime().process_result_value(success, tx.conn.dialect),
+            last_success=success,
             message=row.message,
         )
     return tuple(runs[name] for name in sorted(runs))

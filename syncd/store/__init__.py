@@ -1,1 +1,1 @@
-"""The store: SQLAlchemy tables, migrations, and queries by aggregate."""
+"""The state store: one module per aggregate, composed by `Tx` in `store.py`."""

@@ -1,31 +1,39 @@
-"""The state store: records, links and bases, cursors, audit, conflicts, outbox, inbox.
+"""The state store: the engine and its connections, and `Tx`, one transaction on it.
 
-`Store` owns the SQLAlchemy engine; `store.transaction()` yields a `Tx` whose methods read
-and write in that one transaction. Reads are batch-shaped (many keys per query) because a
+`Store` owns the SQLAlchemy engine; `store.transaction()` yields a `Tx` whose aggregates
+(`tx.records`, `tx.links`, `tx.outbox`, ...) read and write in that one transaction, each a
+module of its own in this package. Reads are batch-shaped (many keys per query) because a
 sync stores a page of records at a time.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from itertools import groupby
+from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
-import uuid6
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 
 from syncd.jsontext import dumps, loads
-from syncd.model import JsonValue, RecordKind
-from syncd.reconcile import Change, Conflict, FieldMeta, LinkKey, RecordView
-from syncd.store import tables as t
-from syncd.store.bulk import execute_many
+from syncd.store.audit import Audit
+from syncd.store.conflicts import Conflicts
+from syncd.store.cursors import Cursors, Runs
+from syncd.store.identities import Identities
+from syncd.store.inbox import Inbox
+from syncd.store.jobs import Jobs
+from syncd.store.links import Links
+from syncd.store.mapping_versions import MappingVersions
 from syncd.store.migrate import upgrade
+from syncd.store.outbox import Outbox
+from syncd.store.records import Records
+from syncd.store.rollup_rows import RollupRows
+from syncd.store.rollup_tabs import RollupTabs
+from syncd.store.source_errors import SourceErrors
 
 Clock = Callable[[], datetime]
 _WRITE_LOCK = 0x5E7C_D002  # advisory lock id: record/link writers, across replicas
@@ -36,153 +44,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(slots=True)
-class LinkRow:
-    """A stored link: this source record represents that syncd record."""
-
-    id: int
-    connector: str
-    entity: str
-    external_id: str
-    record_id: str
-    bases: dict[str, JsonValue]
-    placeholder: bool
-    deleted: bool
-    content_hash: str | None
-
-    @property
-    def key(self) -> LinkKey:
-        """(connector, entity, external_id)."""
-        return (self.connector, self.entity, self.external_id)
-
-
-@dataclass(slots=True)
-class OutboxRow:
-    """Values waiting to be written to one source record."""
-
-    id: int
-    connector: str
-    entity: str
-    external_id: str
-    record_id: str
-    fields: dict[str, JsonValue]
-    attempts: int
-
-
-@dataclass(slots=True)
-class ConflictRow:
-    """A conflict as listed for people."""
-
-    id: int
-    record_id: str
-    kind: str
-    field: str
-    base: JsonValue
-    candidates: dict[str, JsonValue]
-    status: str
-    opened_at: datetime
-    resolution: JsonValue
-    resolved_by: str | None
-
-
-def _meta_to_json(meta: Mapping[str, FieldMeta]) -> dict[str, Any]:
-    # A record's fields mostly share a few change times: format each one once.
-    stamps: dict[tuple[datetime, Any], str] = {}
-    out: dict[str, Any] = {}
-    for name, m in meta.items():
-        at = None
-        if m.at is not None:
-            key = (m.at, m.at.utcoffset())  # equal instants in other zones print otherwise
-            at = stamps.get(key)
-            if at is None:
-                at = stamps[key] = m.at.isoformat()
-        out[name] = {"origin": m.origin, "at": at}
-    return out
-
-
-def _meta_from_json(raw: Mapping[str, Any]) -> dict[str, FieldMeta]:
-    return {
-        name: FieldMeta(m.get("origin"), datetime.fromisoformat(m["at"]) if m.get("at") else None)
-        for name, m in raw.items()
-    }
-
-
-def _by_source(keys: Iterable[LinkKey]) -> Iterator[tuple[str, str, Sequence[str]]]:
-    """(connector, entity, external ids) groups of keys, at most 500 ids a query."""
-    by_source: dict[tuple[str, str], list[str]] = {}
-    for connector, entity, external_id in set(keys):
-        by_source.setdefault((connector, entity), []).append(external_id)
-    for (connector, entity), ids in by_source.items():
-        for chunk in _chunks(sorted(ids)):
-            yield connector, entity, chunk
-
-
-def _read_and_live(
-    connector: str, entity: str, external_ids: Sequence[str], *columns: sa.ColumnElement[Any]
-) -> sa.Select[Any]:
-    """Columns of the links of these sources that are linked, read (a content hash) and live."""
-    c = t.links.c
-    return sa.select(*columns).where(
-        c.connector == connector,
-        c.entity == entity,
-        c.external_id.in_(external_ids),
-        c.content_hash.is_not(None),
-        c.placeholder.is_(False),
-        c.deleted.is_(False),
-    )
-
-
-def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-# Written into the SQL, not bound: only then may PostgreSQL's generic plans use the outbox's
-# partial indexes (`... WHERE status = 'pending'`).
-PENDING: sa.ColumnElement[str] = sa.literal_column("'pending'")
-
-# Page-sized writes (`execute_many`): every value a parameter, so each compiles once.
-_INSERT_RECORDS = t.records.insert()
-_INSERT_LINKS = t.links.insert()
-_INSERT_AUDIT = t.audit.insert()
-_INSERT_OUTBOX = t.outbox.insert()
-_INSERT_CONFLICT = t.conflicts.insert()
-_SAVE_RECORDS = (
-    t.records.update()
-    .where(t.records.c.id == sa.bindparam("rid"))
-    .values(
-        fields=sa.bindparam("fields"),
-        meta=sa.bindparam("meta"),
-        flags=sa.bindparam("flags"),
-        updated_at=sa.bindparam("now"),
-    )
-)
-_LINK_STATE: dict[str, sa.BindParameter[Any]] = {
-    "bases": sa.bindparam("bases"),
-    "placeholder": sa.bindparam("ph"),
-    "deleted": sa.bindparam("del"),
-    "content_hash": sa.bindparam("hash"),
-    "seen_at": sa.bindparam("seen"),
-    "source_updated_at": sa.bindparam("src"),
-}
-_SAVE_LINKS = t.links.update().where(t.links.c.id == sa.bindparam("lid")).values(_LINK_STATE)
-_SAVE_LINKS_WITH_DATA = _SAVE_LINKS.values(data=sa.bindparam("data"))
-# Only a merge moves links to another record: the record id index is left alone otherwise
-# (SQLite rewrites an index entry whenever its column is set, even to the same value).
-_MOVE_LINKS = _SAVE_LINKS.values(record_id=sa.bindparam("rec"))
-_SAVE_OUTBOX = (
-    t.outbox.update()
-    .where(t.outbox.c.id == sa.bindparam("oid"))
-    .values(
-        fields=sa.bindparam("fields"),
-        status=sa.bindparam("status"),
-        updated_at=sa.bindparam("now"),
-    )
-)
-
-
 class Tx:
-    """One transaction on the store."""
+    """One transaction on the store: its aggregates, each bound to the transaction's
+    connection and clock (made on first use: most transactions touch a few)."""
 
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn, self.now = conn, now
@@ -196,725 +60,85 @@ class Tx:
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _WRITE_LOCK})
 
-    # -- links and records -------------------------------------------------------------
+    def ping(self) -> None:
+        """Ask the database a trivial question (raises when it cannot answer)."""
+        self.conn.execute(sa.text("SELECT 1"))
 
-    def find_links(self, keys: Iterable[LinkKey]) -> dict[LinkKey, LinkRow]:
-        """The stored links for these (connector, entity, external_id) keys."""
-        found: dict[LinkKey, LinkRow] = {}
-        for connector, entity, chunk in _by_source(keys):
-            query = sa.select(*_LINK_ROW).where(
-                t.links.c.connector == connector,
-                t.links.c.entity == entity,
-                t.links.c.external_id.in_(chunk),
-            )
-            for row in self.conn.execute(query):
-                link = _link(row)
-                found[link.key] = link
-        return found
+    @cached_property
+    def records(self) -> Records:
+        """The records."""
+        return Records(self.conn, self.now)
 
-    def live_content_hashes(self, keys: Iterable[LinkKey]) -> dict[LinkKey, str]:
-        """The content hash of each of these sources that is linked, seen and not deleted.
+    @cached_property
+    def links(self) -> Links:
+        """Which source record represents which record."""
+        return Links(self.conn, self.now)
 
-        A cheap probe (no JSON decoded): a source whose hash is unchanged is skipped
-        before its link is loaded at all.
-        """
-        found: dict[LinkKey, str] = {}
-        c = t.links.c
-        for connector, entity, chunk in _by_source(keys):
-            query = _read_and_live(connector, entity, chunk, c.external_id, c.content_hash)
-            for external_id, content_hash in self.conn.execute(query):
-                found[(connector, entity, external_id)] = content_hash
-        return found
+    @cached_property
+    def outbox(self) -> Outbox:
+        """Values waiting to be written to source records."""
+        return Outbox(self.conn, self.now)
 
-    def current_source_data(
-        self, connector: str, entity: str, external_ids: Iterable[str]
-    ) -> dict[str, dict[str, Any]]:
-        """Source records as last read, where that is still what the tool holds as far as
-        syncd knows: linked, live, and not written by syncd since (a write clears the
-        content hash; the next read sets it)."""
-        found: dict[str, dict[str, Any]] = {}
-        c = t.links.c
-        for _, _, chunk in _by_source((connector, entity, e) for e in external_ids):
-            query = _read_and_live(connector, entity, chunk, c.external_id, c.data)
-            for external_id, data in self.conn.execute(query):
-                if data:
-                    found[external_id] = dict(data)
-        return found
+    @cached_property
+    def inbox(self) -> Inbox:
+        """Verified webhook deliveries."""
+        return Inbox(self.conn, self.now)
 
-    def links_of(self, record_ids: Iterable[str]) -> dict[str, list[LinkRow]]:
-        """Every link of these records, by record id."""
-        out: dict[str, list[LinkRow]] = {}
-        for chunk in _chunks(sorted(set(record_ids))):
-            query = sa.select(*_LINK_ROW).where(t.links.c.record_id.in_(chunk))
-            for row in self.conn.execute(query):
-                out.setdefault(row.record_id, []).append(_link(row))
-        return out
+    @cached_property
+    def jobs(self) -> Jobs:
+        """The job queue's table."""
+        return Jobs(self.conn, self.now)
 
-    def load_records(self, record_ids: Iterable[str]) -> dict[str, RecordView]:
-        """Records with their open conflicts, by id."""
-        views: dict[str, RecordView] = {}
-        ids = sorted(set(record_ids))
-        for chunk in _chunks(ids):
-            for row in self.conn.execute(sa.select(t.records).where(t.records.c.id.in_(chunk))):
-                views[row.id] = RecordView(
-                    kind=RecordKind(row.kind),
-                    fields=dict(row.fields),
-                    meta=_meta_from_json(row.meta),
-                    flags=dict(row.flags),
-                )
-            query = sa.select(t.conflicts).where(
-                t.conflicts.c.record_id.in_(chunk), t.conflicts.c.status == "open"
-            )
-            for row in self.conn.execute(query):
-                views[row.record_id].conflicts[row.field] = Conflict(row.base, dict(row.candidates))
-        return views
+    @cached_property
+    def audit(self) -> Audit:
+        """Records' history of field changes."""
+        return Audit(self.conn, self.now)
 
-    def insert_record(self, kind: RecordKind) -> str:
-        """A new, empty record; returns its id."""
-        record_id = new_record_id()
-        self.conn.execute(
-            t.records.insert().values(
-                id=record_id,
-                kind=kind.value,
-                fields={},
-                meta={},
-                flags={},
-                created_at=self.now,
-                updated_at=self.now,
-            )
-        )
-        return record_id
+    @cached_property
+    def conflicts(self) -> Conflicts:
+        """Fields two tools changed apart."""
+        return Conflicts(self.conn, self.now)
 
-    def insert_records(self, rows: Sequence[tuple[str, RecordKind]]) -> None:
-        """New, empty records with ids chosen by the caller (one statement for a page)."""
-        execute_many(
-            self.conn,
-            _INSERT_RECORDS,
-            [
-                {
-                    "id": rid,
-                    "kind": kind.value,
-                    "fields": {},
-                    "meta": {},
-                    "flags": {},
-                    "created_at": self.now,
-                    "updated_at": self.now,
-                }
-                for rid, kind in rows
-            ],
-        )
+    @cached_property
+    def source_errors(self) -> SourceErrors:
+        """Source records that could not be read or written."""
+        return SourceErrors(self.conn, self.now)
 
-    def insert_links(
-        self,
-        rows: Sequence[tuple[LinkKey, str, bool]],
-        data: Mapping[LinkKey, Mapping[str, Any]] | None = None,
-    ) -> dict[LinkKey, LinkRow]:
-        """New links (key, record id, placeholder), in one statement; returns them stored.
+    @cached_property
+    def cursors(self) -> Cursors:
+        """How far each connector has read each entity."""
+        return Cursors(self.conn, self.now)
 
-        `data`: the source records as read, by key, for links that have one (stored with
-        the link: a row written whole, not grown by an update in the same transaction)."""
-        if not rows:
-            return {}
-        data = data or {}
-        execute_many(
-            self.conn,
-            _INSERT_LINKS,
-            [
-                {
-                    "connector": c,
-                    "entity": e,
-                    "external_id": x,
-                    "record_id": rid,
-                    "bases": {},
-                    "placeholder": placeholder,
-                    "deleted": False,
-                    "seen_at": None if placeholder else self.now,
-                    "data": data.get((c, e, x)),
-                }
-                for (c, e, x), rid, placeholder in rows
-            ],
-        )
-        return self.find_links(key for key, _, _ in rows)
+    @cached_property
+    def runs(self) -> Runs:
+        """Sync runs and their outcomes."""
+        return Runs(self.conn, self.now)
 
-    def save_records(self, views: Mapping[str, RecordView]) -> None:
-        """Write records' fields, meta and flags."""
-        execute_many(
-            self.conn,
-            _SAVE_RECORDS,
-            [
-                {
-                    "rid": rid,
-                    "fields": v.fields,
-                    "meta": _meta_to_json(v.meta),
-                    "flags": v.flags,
-                    "now": self.now,
-                }
-                for rid, v in views.items()
-            ],
-        )
+    @cached_property
+    def identities(self) -> Identities:
+        """Each tool's users."""
+        return Identities(self.conn, self.now)
 
-    def insert_link(self, key: LinkKey, record_id: str, *, placeholder: bool = False) -> LinkRow:
-        """Link a source record to a record (a placeholder: named by another source)."""
-        connector, entity, external_id = key
-        result = self.conn.execute(
-            t.links.insert().values(
-                connector=connector,
-                entity=entity,
-                external_id=external_id,
-                record_id=record_id,
-                bases={},
-                placeholder=placeholder,
-                deleted=False,
-                seen_at=None if placeholder else self.now,
-            )
-        )
-        link_id = int(result.inserted_primary_key[0]) if result.inserted_primary_key else 0
-        return LinkRow(
-            link_id, connector, entity, external_id, record_id, {}, placeholder, False, None
-        )
+    @cached_property
+    def mapping_versions(self) -> MappingVersions:
+        """Stored mapping versions."""
+        return MappingVersions(self.conn, self.now)
 
-    def save_links(
-        self,
-        rows: Iterable[LinkRow],
-        source_times: Mapping[int, datetime],
-        data: Mapping[int, Mapping[str, Any]] | None = None,
-        *,
-        moved: bool = False,
-    ) -> None:
-        """Write links' bases, flags and content hashes (and the source records as last
-        read, by link id, when `data` gives them: then for every row). `moved`: the rows'
-        record ids changed too (a merge)."""
-        rows = list(rows)
-        values: list[dict[str, Any]] = [
-            {
-                "lid": r.id,
-                "bases": r.bases,
-                "ph": r.placeholder,
-                "del": r.deleted,
-                "hash": r.content_hash,
-                "seen": None if r.placeholder else self.now,
-                "src": source_times.get(r.id),
-            }
-            for r in rows
-        ]
-        if moved:
-            assert data is None, "a merge moves links; their source data stays"
-            for value, link in zip(values, rows, strict=True):
-                value["rec"] = link.record_id
-            execute_many(self.conn, _MOVE_LINKS, values)
-            return
-        if data is None:
-            execute_many(self.conn, _SAVE_LINKS, values)
-            return
-        for row in values:
-            row["data"] = dict(data[row["lid"]])
-        execute_many(self.conn, _SAVE_LINKS_WITH_DATA, values)
+    @cached_property
+    def rollup_tabs(self) -> RollupTabs:
+        """What was last written to the consolidated sheet."""
+        return RollupTabs(self.conn, self.now)
 
-    def link_data(self, record_id: str) -> dict[LinkKey, dict[str, Any]]:
-        """The source records behind a record, as last read."""
-        query = sa.select(t.links).where(t.links.c.record_id == record_id)
-        return {
-            (row.connector, row.entity, row.external_id): dict(row.data or {})
-            for row in self.conn.execute(query)
-        }
-
-    def delete_record(self, record_id: str) -> None:
-        """Remove a record that no link names any more (after a merge)."""
-        self.conn.execute(t.records.delete().where(t.records.c.id == record_id))
-
-    # -- audit, conflicts, flags --------------------------------------------------------
-
-    def audit_rows(
-        self,
-        record_id: str,
-        changes: Sequence[Change],
-        *,
-        mapping_version: str | None,
-        run_id: str | None,
-    ) -> list[dict[str, Any]]:
-        """Audit rows for changes, to insert later with `insert_audit`: one per run of
-        changes that share origin, reason and time (a record read for the first time is one
-        row, not one per field)."""
-        rows = []
-        for (origin, reason, at), group in groupby(changes, key=_change_set_key):
-            rows.append(
-                {
-                    "record_id": record_id,
-                    "changes": [[c.field, c.old, c.new] for c in group],
-                    "field": None,
-                    "old": None,
-                    "new": None,
-                    "origin": origin,
-                    "reason": reason,
-                    "at": at,
-                    "recorded_at": self.now,
-                    "mapping_version": mapping_version,
-                    "run_id": run_id,
-                }
-            )
-        return rows
-
-    def insert_audit(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Append audit rows (one statement)."""
-        execute_many(self.conn, _INSERT_AUDIT, rows)
-
-    def add_audit(
-        self,
-        record_id: str,
-        changes: Sequence[Change],
-        *,
-        mapping_version: str | None,
-        run_id: str | None,
-    ) -> None:
-        """Append changes to the record's history."""
-        self.insert_audit(
-            self.audit_rows(record_id, changes, mapping_version=mapping_version, run_id=run_id)
-        )
-
-    def open_conflict(self, record_id: str, field: str, conflict: Conflict) -> None:
-        """Record a new conflict on a field."""
-        # A precompiled statement: a first sync opens hundreds, one at a time.
-        row = {
-            "record_id": record_id,
-            "field": field,
-            "base": conflict.base,
-            "candidates": conflict.candidates,
-            "status": "open",
-            "opened_at": self.now,
-        }
-        execute_many(self.conn, _INSERT_CONFLICT, [row])
-
-    def update_conflict(self, record_id: str, field: str, conflict: Conflict) -> None:
-        """Change what each side holds in an open conflict."""
-        self.conn.execute(
-            t.conflicts.update()
-            .where(
-                t.conflicts.c.record_id == record_id,
-                t.conflicts.c.field == field,
-                t.conflicts.c.status == "open",
-            )
-            .values(candidates=conflict.candidates)
-        )
-
-    def close_conflict(self, record_id: str, field: str, value: JsonValue, by: str) -> None:
-        """Mark a field's open conflict resolved with `value`."""
-        self.conn.execute(
-            t.conflicts.update()
-            .where(
-                t.conflicts.c.record_id == record_id,
-                t.conflicts.c.field == field,
-                t.conflicts.c.status == "open",
-            )
-            .values(status="resolved", resolved_at=self.now, resolution=value, resolved_by=by)
-        )
-
-    def list_conflicts(self, *, status: str | None = "open", limit: int = 500) -> list[ConflictRow]:
-        """Conflicts, newest first."""
-        query = (
-            sa.select(t.conflicts, t.records.c.kind)
-            .join(t.records, t.records.c.id == t.conflicts.c.record_id)
-            .order_by(t.conflicts.c.id.desc())
-            .limit(limit)
-        )
-        if status is not None:
-            query = query.where(t.conflicts.c.status == status)
-        return [
-            ConflictRow(
-                id=row.id,
-                record_id=row.record_id,
-                kind=row.kind,
-                field=row.field,
-                base=row.base,
-                candidates=dict(row.candidates),
-                status=row.status,
-                opened_at=row.opened_at,
-                resolution=row.resolution,
-                resolved_by=row.resolved_by,
-            )
-            for row in self.conn.execute(query)
-        ]
-
-    def add_source_error(
-        self,
-        connector: str,
-        entity: str,
-        external_id: str | None,
-        message: str,
-        *,
-        location: str | None = None,
-        field: str | None = None,
-    ) -> None:
-        """Report a source record (or row) that could not be read or written.
-
-        The same problem seen again only moves `seen_at`, so a re-read does not pile up
-        copies and sync health can show what is wrong now.
-        """
-        c = t.source_errors.c
-        same = sa.and_(
-            c.connector == connector,
-            c.entity == entity,
-            c.message == message,
-            c.resolved.is_(False),
-            c.external_id.is_(None) if external_id is None else c.external_id == external_id,
-            c.location.is_(None) if location is None else c.location == location,
-            c.field.is_(None) if field is None else c.field == field,
-        )
-        updated = self.conn.execute(t.source_errors.update().where(same).values(seen_at=self.now))
-        if updated.rowcount:
-            return
-        self.conn.execute(
-            t.source_errors.insert().values(
-                connector=connector,
-                entity=entity,
-                external_id=external_id,
-                location=location,
-                field=field,
-                message=message,
-                seen_at=self.now,
-                resolved=False,
-            )
-        )
-
-    def source_errors(self, *, since: datetime | None = None) -> list[dict[str, Any]]:
-        """Unresolved source errors (seen since `since`), newest first."""
-        query = (
-            sa.select(t.source_errors)
-            .where(t.source_errors.c.resolved.is_(False))
-            .order_by(t.source_errors.c.seen_at.desc())
-        )
-        if since is not None:
-            query = query.where(t.source_errors.c.seen_at >= since)
-        return [dict(row._mapping) for row in self.conn.execute(query)]
-
-    # -- cursors --------------------------------------------------------------------------
-
-    def get_cursor(self, connector: str, entity: str) -> str | None:
-        """How far a connector has read an entity (None: from the start)."""
-        query = sa.select(t.cursors.c.value).where(
-            t.cursors.c.connector == connector, t.cursors.c.entity == entity
-        )
-        value: str | None = self.conn.execute(query).scalar_one_or_none()
-        return value
-
-    def set_cursor(self, connector: str, entity: str, value: str | None) -> None:
-        """Move a cursor (in the same transaction as what was read up to it)."""
-        updated = self.conn.execute(
-            t.cursors.update()
-            .where(t.cursors.c.connector == connector, t.cursors.c.entity == entity)
-            .values(value=value, updated_at=self.now)
-        )
-        if updated.rowcount == 0:
-            self.conn.execute(
-                t.cursors.insert().values(
-                    connector=connector, entity=entity, value=value, updated_at=self.now
-                )
-            )
-
-    # -- outbox ---------------------------------------------------------------------------
-
-    def enqueue_push(self, key: LinkKey, record_id: str, fields: Mapping[str, JsonValue]) -> None:
-        """Add values to the pending write for a source record (coalesced per record)."""
-        connector, entity, external_id = key
-        pending = self._pending(key)
-        if pending is None:
-            self.conn.execute(
-                t.outbox.insert().values(
-                    connector=connector,
-                    entity=entity,
-                    external_id=external_id,
-                    record_id=record_id,
-                    fields=dict(fields),
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=self.now,
-                    created_at=self.now,
-                    updated_at=self.now,
-                )
-            )
-        else:
-            self.conn.execute(
-                t.outbox.update()
-                .where(t.outbox.c.id == pending.id)
-                .values(fields={**pending.fields, **fields}, updated_at=self.now)
-            )
-
-    def cancel_push(self, key: LinkKey, names: Iterable[str]) -> None:
-        """Drop fields from the pending write for a source record."""
-        pending = self._pending(key)
-        if pending is None:
-            return
-        remaining = {k: v for k, v in pending.fields.items() if k not in set(names)}
-        self._set_pending_fields(pending.id, remaining)
-
-    def _set_pending_fields(self, outbox_id: int, fields: dict[str, JsonValue]) -> None:
-        values: dict[str, Any] = {"fields": fields, "updated_at": self.now}
-        if not fields:
-            values["status"] = "done"
-        self.conn.execute(t.outbox.update().where(t.outbox.c.id == outbox_id).values(**values))
-
-    def pending_pushes(self, keys: Iterable[LinkKey]) -> dict[LinkKey, OutboxRow]:
-        """The pending writes for these source records (one query per source)."""
-        found: dict[LinkKey, OutboxRow] = {}
-        for connector, entity, chunk in _by_source(keys):
-            query = sa.select(t.outbox).where(
-                t.outbox.c.connector == connector,
-                t.outbox.c.entity == entity,
-                t.outbox.c.status == PENDING,
-                t.outbox.c.external_id.in_(chunk),
-            )
-            for row in self.conn.execute(query):
-                found[(row.connector, row.entity, row.external_id)] = _outbox(row)
-        return found
-
-    def _pending(self, key: LinkKey) -> OutboxRow | None:
-        connector, entity, external_id = key
-        row = self.conn.execute(
-            sa.select(t.outbox).where(
-                t.outbox.c.connector == connector,
-                t.outbox.c.entity == entity,
-                t.outbox.c.external_id == external_id,
-                t.outbox.c.status == PENDING,
-            )
-        ).first()
-        return _outbox(row) if row else None
-
-    def due_pushes(
-        self, connector: str, limit: int = 500, *, records: Collection[str] | None = None
-    ) -> list[OutboxRow]:
-        """Pending writes for a connector whose time has come, oldest first (only for
-        `records` when given)."""
-        query = (
-            sa.select(t.outbox)
-            .where(
-                t.outbox.c.connector == connector,
-                t.outbox.c.status == PENDING,
-                t.outbox.c.next_attempt_at <= self.now,
-            )
-            # Due order, then age: the order of the due index, so no sort and an early stop.
-            .order_by(t.outbox.c.next_attempt_at, t.outbox.c.id)
-            .limit(limit)
-        )
-        if records is not None:
-            if not records:
-                return []
-            query = query.where(t.outbox.c.record_id.in_(sorted(records)[:1000]))
-        return [_outbox(row) for row in self.conn.execute(query)]
-
-    def complete_push(self, outbox_id: int, written: Mapping[str, JsonValue]) -> None:
-        """Mark values written; values changed meanwhile stay pending."""
-        row = self.conn.execute(sa.select(t.outbox).where(t.outbox.c.id == outbox_id)).first()
-        if row is None or row.status != "pending":
-            return
-        remaining = {k: v for k, v in row.fields.items() if k not in written or written[k] != v}
-        self._set_pending_fields(outbox_id, remaining)
-
-    def fail_push(self, outbox_id: int, error: str, *, retry_in: timedelta | None) -> None:
-        """Record a failed write: retried after `retry_in`, or failed for good when None."""
-        values: dict[str, Any] = {
-            "attempts": t.outbox.c.attempts + 1,
-            "last_error": error,
-            "updated_at": self.now,
-        }
-        if retry_in is None:
-            values["status"] = "failed"
-        else:
-            values["next_attempt_at"] = self.now + retry_in
-        self.conn.execute(t.outbox.update().where(t.outbox.c.id == outbox_id).values(**values))
-
-    def outbox_depth(self) -> dict[str, int]:
-        """Pending writes per connector."""
-        query = (
-            sa.select(t.outbox.c.connector, sa.func.count())
-            .where(t.outbox.c.status == PENDING)
-            .group_by(t.outbox.c.connector)
-        )
-        return {row[0]: int(row[1]) for row in self.conn.execute(query)}
-
-    # -- people -----------------------------------------------------------------------------
-
-    def save_identities(
-        self, connector: str, people: Iterable[tuple[str, str | None, str | None]]
-    ) -> None:
-        """Remember a tool's users: (user id, email, display name)."""
-        rows = list(people)
-        if not rows:
-            return
-        self.conn.execute(t.identities.delete().where(t.identities.c.connector == connector))
-        self.conn.execute(
-            t.identities.insert(),
-            [
-                {
-                    "connector": connector,
-                    "user_id": uid,
-                    "email": email.lower() if email else None,
-                    "display_name": name,
-                    "seen_at": self.now,
-                }
-                for uid, email, name in rows
-            ],
-        )
-
-    def people(self, connector: str) -> dict[str, str]:
-        """A tool's user id -> email, for the users whose email is known."""
-        query = sa.select(t.identities.c.user_id, t.identities.c.email).where(
-            t.identities.c.connector == connector, t.identities.c.email.is_not(None)
-        )
-        return {row.user_id: row.email for row in self.conn.execute(query)}
-
-    # -- history ------------------------------------------------------------------------------
-
-    def history(self, record_id: str) -> list[dict[str, Any]]:
-        """A record's audit trail, oldest first, one entry per field change (the changes of
-        one change set share its row's `id`)."""
-        query = sa.select(t.audit).where(t.audit.c.record_id == record_id).order_by(t.audit.c.id)
-        return [entry for row in self.conn.execute(query) for entry in audit_entries(row)]
-
-
-def audit_entries(row: Any) -> list[dict[str, Any]]:
-    """An audit row as one entry per field change: field, old, new and the row's other
-    columns (a row from before migration 0006 holds a single change itself)."""
-    entry = dict(row._mapping)
-    changes = entry.pop("changes")
-    if changes is None:
-        return [entry]
-    return [{**entry, "field": f, "old": old, "new": new} for f, old, new in changes]
-
-
-def _change_set_key(change: Change) -> tuple[str, str, datetime | None]:
-    return change.origin, change.reason, change.at
-
-
-# What a LinkRow holds: the stored source data (a JSON column as large as the record) is
-# read only where it is used (previews, history).
-_LINK_ROW = (
-    t.links.c.id,
-    t.links.c.connector,
-    t.links.c.entity,
-    t.links.c.external_id,
-    t.links.c.record_id,
-    t.links.c.bases,
-    t.links.c.placeholder,
-    t.links.c.deleted,
-    t.links.c.content_hash,
-)
-
-
-def _link(row: Any) -> LinkRow:
-    return LinkRow(
-        id=row.id,
-        connector=row.connector,
-        entity=row.entity,
-        external_id=row.external_id,
-        record_id=row.record_id,
-        bases=dict(row.bases),
-        placeholder=row.placeholder,
-        deleted=row.deleted,
-        content_hash=row.content_hash,
-    )
-
-
-def _outbox(row: Any) -> OutboxRow:
-    return OutboxRow(
-        id=row.id,
-        connector=row.connector,
-        entity=row.entity,
-        external_id=row.external_id,
-        record_id=row.record_id,
-        fields=dict(row.fields),
-        attempts=row.attempts,
-    )
-
-
-class OutboxStage:
-    """A transaction's changes to pending writes, staged and stored together (`flush`).
-
-    Starts from the pending rows already stored for the records at hand (`pending`, from
-    `Tx.pending_pushes`); later changes to the same source record coalesce in memory.
-    """
-
-    def __init__(self, tx: Tx, pending: dict[LinkKey, OutboxRow]) -> None:
-        self.tx, self.pending = tx, pending
-        self._new: dict[LinkKey, OutboxRow] = {}
-        self._changed: dict[int, tuple[dict[str, JsonValue], str]] = {}
-
-    def apply(
-        self,
-        record_id: str,
-        pushes: Mapping[LinkKey, Mapping[str, JsonValue]],
-        cancels: Mapping[LinkKey, Iterable[str]],
-    ) -> None:
-        """Cancel, then add, values to write to source records."""
-        for key, names in cancels.items():
-            row = self.pending.get(key)
-            dropped = set(names)
-            if row is None or not dropped & set(row.fields):
-                continue
-            row.fields = {k: v for k, v in row.fields.items() if k not in dropped}
-            if not row.fields:
-                del self.pending[key]
-            if key in self._new and self._new[key] is row:
-                if not row.fields:
-                    del self._new[key]
-                continue
-            self._changed[row.id] = (row.fields, "pending" if row.fields else "done")
-        for key, fields in pushes.items():
-            row = self.pending.get(key)
-            if row is not None:
-                row.fields = {**row.fields, **fields}
-                if self._new.get(key) is not row:
-                    self._changed[row.id] = (row.fields, "pending")
-                continue
-            connector, entity, external_id = key
-            row = OutboxRow(0, connector, entity, external_id, record_id, dict(fields), 0)
-            self.pending[key] = self._new[key] = row
-
-    def flush(self) -> None:
-        """Store the staged changes: updates first (a row done frees its source record's
-        place in the one-pending-write-per-record index), then the new rows."""
-        now = self.tx.now
-        execute_many(
-            self.tx.conn,
-            _SAVE_OUTBOX,
-            [
-                {"oid": oid, "fields": fields, "status": status, "now": now}
-                for oid, (fields, status) in self._changed.items()
-            ],
-        )
-        execute_many(
-            self.tx.conn,
-            _INSERT_OUTBOX,
-            [
-                {
-                    "connector": row.connector,
-                    "entity": row.entity,
-                    "external_id": row.external_id,
-                    "record_id": row.record_id,
-                    "fields": row.fields,
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for row in self._new.values()
-            ],
-        )
-        self._changed.clear()
-        self._new.clear()
+    @cached_property
+    def rollup_rows(self) -> RollupRows:
+        """The rollups' whole-store read."""
+        return RollupRows(self.conn, self.now)
 
 
 # The writer's page cache. SQLite's default (2 MB) is small next to what a page of new
 # records touches in a large store: at 100,000 issues a first sync spent 8 % more CPU
 # re-reading and re-writing pages. Only the one writer connection gets it (memory stays flat).
 WRITER_CACHE_KIB = 32 * 1024
-
-
-def new_record_id() -> str:
-    """A new record's id: a UUID whose leading bits are the time (version 7), so records
-    made one after another sit side by side in the indexes keyed by record id (records,
-    links, audit). Random ids (version 4) spread a page of new records over the whole
-    index, each insert a different page to read and write back."""
-    return str(uuid6.uuid7())
 
 
 def _sqlite_begin(conn: Connection) -> None:

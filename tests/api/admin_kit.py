@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from connectors.memory import MemoryConnector
 from syncd.api.app import create_app
 from syncd.service import Service
-from syncd.store.store import ConflictRow
+from syncd.store.conflicts import ConflictRow
 from tests.factories import (
     World,
     make_service,
@@ -73,13 +73,13 @@ class Kit:
     def record_of(self, connector: str, external_id: str) -> str:
         """The record id a tool's item belongs to."""
         with self.service.store.transaction() as tx:
-            links = tx.find_links([(connector, "item", external_id)])
+            links = tx.links.find([(connector, "item", external_id)])
         return links[(connector, "item", external_id)].record_id
 
     def conflicts(self, status: str | None = "open") -> list[ConflictRow]:
         """Conflicts as the store lists them."""
         with self.service.store.transaction() as tx:
-            return tx.list_conflicts(status=status)
+            return tx.conflicts.find(status=status)
 
     def open_conflict(self) -> ConflictRow:
         """a and b change item 1's status differently: a manual field, so a conflict."""

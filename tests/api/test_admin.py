@@ -156,7 +156,7 @@ def test_no_configured_secret_in_any_answer_or_log(
     caplog.set_level(logging.DEBUG)
     kit.open_conflict()
     with kit.service.store.transaction() as tx:  # a tool echoed a credential into an error
-        tx.add_source_error("a", "item", "a1", f"GET /x?api_token={SECRETS[2]} failed")
+        tx.source_errors.add("a", "item", "a1", f"GET /x?api_token={SECRETS[2]} failed")
     for method, path, body, _ in ALL_ROUTES:
         for headers in ({}, WRONG, VIEWER, ADMIN):
             _call(kit, method, path, body, headers)

@@ -361,7 +361,7 @@ def test_pushing_the_same_item_twice_is_harmless(jira: JiraHarness) -> None:
 
 def _record_id(store: Store, key: str) -> str:
     with store.transaction() as tx:
-        return tx.find_links([("jira", "issue", key)])[("jira", "issue", key)].record_id
+        return tx.links.find([("jira", "issue", key)])[("jira", "issue", key)].record_id
 
 
 def test_engine_round_trip_with_the_shipped_mapping(jira: JiraHarness, tmp_path: Path) -> None:
@@ -405,7 +405,7 @@ def test_engine_round_trip_with_the_shipped_mapping(jira: JiraHarness, tmp_path:
     after = engine.sync()
     assert after.changed_fields == 1 and not after.errors
     with store.transaction() as tx:
-        assert tx.load_records([record_id])[record_id].value("title") == "Renamed in Jira"
+        assert tx.records.load([record_id])[record_id].value("title") == "Renamed in Jira"
     store.close()
 
 
@@ -423,5 +423,5 @@ def test_engine_refresh_by_webhook_fetches_the_issue(jira: JiraHarness, tmp_path
     gone = engine.refresh("jira", "issue", ["HRB-6"])
     assert not gone.errors
     with store.transaction() as tx:
-        assert tx.find_links([("jira", "issue", "HRB-6")])[("jira", "issue", "HRB-6")].deleted
+        assert tx.links.find([("jira", "issue", "HRB-6")])[("jira", "issue", "HRB-6")].deleted
     store.close()

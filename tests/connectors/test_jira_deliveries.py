@@ -116,8 +116,8 @@ def _engine(jira: JiraHarness, tmp_path: Path) -> tuple[Engine, Store]:
 def _stored_title(store: Store, key: str) -> Any:
     with store.transaction() as tx:
         link_key = ("jira", "issue", key)
-        record_id = tx.find_links([link_key])[link_key].record_id
-        return tx.load_records([record_id])[record_id].value("title")
+        record_id = tx.links.find([link_key])[link_key].record_id
+        return tx.records.load([record_id])[record_id].value("title")
 
 
 @pytest.mark.sandbox

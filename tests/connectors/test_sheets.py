@@ -491,7 +491,7 @@ def test_engine_sync_with_the_shipped_mapping(messy: SheetsHarness, tmp_path: Pa
     notes = messy.production.notes
     second_row = notes["duplicate_invoice_rows"].split(",")[1]
     with store.transaction() as tx:
-        errors = tx.source_errors()
+        errors = tx.source_errors.unresolved()
     assert [(e["location"], e["external_id"]) for e in errors] == [
         (f"Invoices row {second_row}", notes["duplicate_invoice"])
     ]
@@ -503,8 +503,8 @@ def test_engine_sync_with_the_shipped_mapping(messy: SheetsHarness, tmp_path: Pa
     after = engine.sync()
     assert after.changed_fields == 1 and not after.errors
     with store.transaction() as tx:
-        link = tx.find_links([("sheets", "Invoices", target)])[("sheets", "Invoices", target)]
-        assert tx.load_records([link.record_id])[link.record_id].value("status") == "disputed"
+        link = tx.links.find([("sheets", "Invoices", target)])[("sheets", "Invoices", target)]
+        assert tx.records.load([link.record_id])[link.record_id].value("status") == "disputed"
     store.close()
 
 

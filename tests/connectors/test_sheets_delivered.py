@@ -102,6 +102,6 @@ def test_the_engine_refreshes_a_tab_from_its_edited_rows(
     assert report.pulled == 1 and report.changed_fields >= 1
     with store.transaction() as tx:
         link_key = ("sheets", "Invoices", key)
-        record_id = tx.find_links([link_key])[link_key].record_id
-        assert tx.load_records([record_id])[record_id].value("status") == new.lower()
+        record_id = tx.links.find([link_key])[link_key].record_id
+        assert tx.records.load([record_id])[record_id].value("status") == new.lower()
     store.close()

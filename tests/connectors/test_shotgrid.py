@@ -348,7 +348,7 @@ def test_engine_round_trip_with_the_shipped_mapping(sg: ShotGridHarness, tmp_pat
     task = next(t for t in sg.production.sg_tasks if t.assignee_ids and t.status == "wtg")
     target = str(task.id)
     with store.transaction() as tx:
-        record_id = tx.find_links([("shotgrid", "Task", target)])[
+        record_id = tx.links.find([("shotgrid", "Task", target)])[
             ("shotgrid", "Task", target)
         ].record_id
     other = next(p for p in sg.production.people if p.sg_user_id not in task.assignee_ids)
@@ -377,8 +377,8 @@ def test_engine_round_trip_with_the_shipped_mapping(sg: ShotGridHarness, tmp_pat
     assert not echo.errors
     assert echo.changed_fields == 1 and echo.pushed == 0 and echo.conflicts_opened == 0
     with store.transaction() as tx:
-        assert tx.history(record_id)[-1]["field"] == "pipeline_status"
-        assert tx.load_records([record_id])[record_id].value("pipeline_status") == "approved"
+        assert tx.audit.history(record_id)[-1]["field"] == "pipeline_status"
+        assert tx.records.load([record_id])[record_id].value("pipeline_status") == "approved"
     assert engine.sync().changed_fields == 0
 
     # A person's edit in ShotGrid reaches the record.
@@ -386,5 +386,5 @@ def test_engine_round_trip_with_the_shipped_mapping(sg: ShotGridHarness, tmp_pat
     after = engine.sync()
     assert after.changed_fields == 1
     with store.transaction() as tx:
-        assert tx.load_records([record_id])[record_id].value("title") == "Renamed in ShotGrid"
+        assert tx.records.load([record_id])[record_id].value("title") == "Renamed in ShotGrid"
     store.close()

@@ -160,17 +160,17 @@ def _engine(sg: ShotGridHarness, tmp_path: Path) -> tuple[Engine, ShotGridConnec
 def _title(store: Store, task_id: str) -> Any:
     with store.transaction() as tx:
         key = ("shotgrid", "Task", task_id)
-        record_id = tx.find_links([key])[key].record_id
-        return tx.load_records([record_id])[record_id].value("title")
+        record_id = tx.links.find([key])[key].record_id
+        return tx.records.load([record_id])[record_id].value("title")
 
 
 def _as_after_a_push(store: Store, task_id: str) -> None:
     """What a push records: the stored data is no longer what the tool holds."""
     with store.transaction() as tx:
         key = ("shotgrid", "Task", task_id)
-        link = tx.find_links([key])[key]
+        link = tx.links.find([key])[key]
         link.content_hash = None
-        tx.save_links([link], {})
+        tx.links.save([link], {})
 
 
 def _searches(sg: ShotGridHarness) -> int:

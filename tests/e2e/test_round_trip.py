@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from syncd.store.store import ConflictRow
+from syncd.store.conflicts import ConflictRow
 from syncd_sandbox.dataset import generate
 from syncd_sandbox.production import Production
 from syncd_sandbox.sheets.errors import SheetsApiError
@@ -145,7 +145,7 @@ def test_conflict_lands_in_the_inbox_and_its_resolution_reaches_both(stack: Stac
         with stack.service.store.transaction() as tx:
             found[:] = [
                 c
-                for c in tx.list_conflicts()
+                for c in tx.conflicts.find()
                 if c.field == "status" and set(c.candidates.values()) == {"in_progress", "blocked"}
             ]
         return bool(found)

@@ -94,7 +94,7 @@ def _rows(tab: Any) -> list[dict[str, Any]]:
 def ingest(store: Store, production: Production) -> None:
     engine = Engine(store, {}, load_mappings(MAPPINGS))
     with store.transaction() as tx:
-        tx.save_identities(
+        tx.identities.save(
             "shotgrid", [(str(p.sg_user_id), p.email, None) for p in production.people]
         )
     sources: list[tuple[str, str, list[dict[str, Any]]]] = [

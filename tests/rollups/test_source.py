@@ -62,7 +62,7 @@ def store(tmp_path: Path):
 def fill(store: Store) -> None:
     engine = Engine(store, {}, load_mappings(MAPPINGS))
     with store.transaction() as tx:
-        tx.save_identities("shotgrid", [("42", "zoe@studio.io", "Zoë")])
+        tx.identities.save("shotgrid", [("42", "zoe@studio.io", "Zoë")])
     engine.ingest("shotgrid", "Task", [sg_task()])
     engine.ingest("jira", "issue", [issue("HRB-1", "In Progress", **{"ShotGrid Task": 5001})])
     engine.ingest("jira", "issue", [issue("HRB-2", "QA Hold")])

@@ -57,8 +57,8 @@ def test_outbox_lookups_use_their_indexes_at_scale(tmp_path: object) -> None:
     with store.transaction() as tx:
         tx.conn.execute(t.outbox.insert(), rows)
         keys = [("jira", "issue", f"HRB-{i}") for i in range(0, 10_000, 50)]
-        assert len(tx.pending_pushes(keys)) == len(keys)
-        assert len(tx.due_pushes("jira", limit=10)) == 10
+        assert len(tx.outbox.pending(keys)) == len(keys)
+        assert len(tx.outbox.due("jira", limit=10)) == 10
     ids = ",".join("?" * 200)
     lookup = _plan(
         store,
@@ -79,14 +79,14 @@ def test_outbox_lookups_use_their_indexes_at_scale(tmp_path: object) -> None:
 
 def test_a_snapshot_neither_waits_for_writers_nor_sees_their_later_commits(store: Store) -> None:
     with store.transaction() as tx:
-        first = tx.insert_record(RecordKind.TASK)
+        first = tx.records.insert(RecordKind.TASK)
     with store.snapshot() as snap:
         assert _record_ids(snap) == {first}
         done = threading.Event()
 
         def write() -> None:
             with store.transaction() as tx:
-                tx.insert_record(RecordKind.TASK)
+                tx.records.insert(RecordKind.TASK)
             done.set()
 
         writer = threading.Thread(target=write)
@@ -126,7 +126,7 @@ def test_audit_rows_from_before_change_sets_are_read_and_a_downgrade_splits_sets
         )
     upgrade(store.engine)
     with store.transaction() as tx:
-        tx.add_audit(
+        tx.audit.add(
             "r1",
             [
                 Change("title", "Rig", "Rig v2", "shotgrid", now, "pulled"),
@@ -135,7 +135,7 @@ def test_audit_rows_from_before_change_sets_are_read_and_a_downgrade_splits_sets
             mapping_version="v2",
             run_id=None,
         )
-        before = [(h["field"], h["old"], h["new"], h["origin"]) for h in tx.history("r1")]
+        before = [(h["field"], h["old"], h["new"], h["origin"]) for h in tx.audit.history("r1")]
     assert before == [
         ("status", None, "todo", "jira"),
         ("title", "Rig", "Rig v2", "shotgrid"),

@@ -64,7 +64,7 @@ def test_both_sides_change_a_manual_field_opens_a_conflict(world: World) -> None
     report = world.engine.sync()  # either order: the same conflict
     assert report.conflicts_opened == 1
     with world.store.transaction() as tx:
-        [conflict] = tx.list_conflicts()
+        [conflict] = tx.conflicts.find()
     assert conflict.field == "status"
     assert conflict.candidates == {"a": "done", "b": "in_progress"}
     assert conflict.base == "todo"
@@ -76,8 +76,8 @@ def test_both_sides_change_a_manual_field_opens_a_conflict(world: World) -> None
     world.engine.sync()
     assert {world.tools[s].get("item", f"{s}1")["status"] for s in "abc"} == {"done"}
     with world.store.transaction() as tx:
-        assert tx.list_conflicts() == []
-        [resolved] = tx.list_conflicts(status="resolved")
+        assert tx.conflicts.find() == []
+        [resolved] = tx.conflicts.find(status="resolved")
     assert resolved.resolved_by == "mia@studio.example" and resolved.resolution == "done"
 
 
@@ -93,12 +93,12 @@ def test_resolving_with_a_new_value_is_audited(world: World) -> None:
     world.put("b", 1, status="doing")
     _pull_in_order(world)
     with world.store.transaction() as tx:
-        [conflict] = tx.list_conflicts()
+        [conflict] = tx.conflicts.find()
     world.engine.resolve_conflict(conflict.record_id, "status", "in_progress", by="mia")
     world.engine.sync()
     assert {world.tools[s].get("item", f"{s}1")["status"] for s in "abc"} == {"doing"}
     with world.store.transaction() as tx:
-        history = tx.history(conflict.record_id)
+        history = tx.audit.history(conflict.record_id)
     assert history[-1]["reason"] == "resolved" and history[-1]["origin"] == "mia"
     assert (history[-1]["old"], history[-1]["new"]) == ("done", "in_progress")
 
@@ -128,7 +128,7 @@ def test_unknown_value_is_flagged_not_fatal(world: World) -> None:
     report = world.engine.sync()
     assert not report.errors
     with world.store.transaction() as tx:
-        [record] = tx.load_records(
+        [record] = tx.records.load(
             [r for (r,) in tx.conn.exec_driver_sql("select id from records")]
         ).values()
     assert record.flags["b:status"]["unknown"] is True
@@ -138,7 +138,7 @@ def test_unknown_value_is_flagged_not_fatal(world: World) -> None:
     world.put("b", 1, status="done")
     world.engine.sync()
     with world.store.transaction() as tx:
-        [record] = tx.load_records(
+        [record] = tx.records.load(
             [r for (r,) in tx.conn.exec_driver_sql("select id from records")]
         ).values()
     assert "b:status" not in record.flags and record.fields["status"] == "done"
@@ -164,7 +164,7 @@ def test_crash_before_commit_replays_the_page(world: World) -> None:
     world.engine.sync(only=["a"])
     assert _record_count(world.store) == 7
     with world.store.transaction() as tx:
-        assert tx.get_cursor("a", "item") == "7"
+        assert tx.cursors.get("a", "item") == "7"
 
 
 def test_a_write_never_overwrites_an_edit_made_since_the_last_read(world: World) -> None:
@@ -176,7 +176,7 @@ def test_a_write_never_overwrites_an_edit_made_since_the_last_read(world: World)
     world.engine.push_pending("b")
     assert world.tools["b"].get("item", "b1")["status"] == "doing"  # not overwritten
     with world.store.transaction() as tx:
-        [conflict] = tx.list_conflicts()
+        [conflict] = tx.conflicts.find()
     assert conflict.candidates == {"a": "done", "b": "in_progress"}
     world.engine.push_pending("c")  # c was not edited: it gets nothing while in conflict
     assert world.tools["c"].get("item", "c1")["status"] == "open"

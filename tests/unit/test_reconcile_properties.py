@@ -52,8 +52,8 @@ def _settle(world: World, rounds: int = 4) -> None:
 def _records(world: World) -> list[tuple[str, RecordView]]:
     with world.store.transaction() as tx:
         ids = [r for (r,) in tx.conn.exec_driver_sql("select id from records")]
-        views = tx.load_records(ids)
-        links = tx.links_of(ids)
+        views = tx.records.load(ids)
+        links = tx.links.of_records(ids)
     out = []
     for rid, view in views.items():
         sources = {row.connector: row.external_id for row in links[rid] if not row.placeholder}

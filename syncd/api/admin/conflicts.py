@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal
 
-import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -19,8 +18,7 @@ from syncd.api.admin.responses import ADMIN_RESPONSES, NOT_FOUND, ErrorOut
 from syncd.api.auth import AdminDep
 from syncd.api.services import Services, ServicesDep
 from syncd.model import RecordKind, canonical_value
-from syncd.store import tables as t
-from syncd.store.store import PENDING, LinkRow
+from syncd.store.links import LinkRow
 
 router = APIRouter(prefix="/conflicts", tags=["conflicts"])
 
@@ -111,10 +109,10 @@ def list_conflicts(
 ) -> list[ConflictOut]:
     """Open (default), resolved or all conflicts, with what each tool holds and where."""
     with services.store.transaction() as tx:
-        rows = tx.list_conflicts(status=None if status == "all" else status, limit=limit)
+        rows = tx.conflicts.find(status=None if status == "all" else status, limit=limit)
         ids = {row.record_id for row in rows}
-        links = tx.links_of(ids)
-        records = tx.load_records(ids)
+        links = tx.links.of_records(ids)
+        records = tx.records.load(ids)
     out = []
     for row in rows:
         record = records.get(row.record_id)
@@ -174,29 +172,19 @@ def resolve(
 ) -> Resolved:
     """Settle the field with `{"take": "<connector>"}` or `{"value": ...}` (exactly one); the
     value goes to every linked tool, and the history records the token name."""
-    query = (
-        sa.select(t.conflicts, t.records.c.kind)
-        .join(t.records, t.records.c.id == t.conflicts.c.record_id)
-        .where(t.conflicts.c.id == conflict_id)
-    )
     with services.store.transaction() as tx:
-        row = tx.conn.execute(query).first()
+        row = tx.conflicts.get(conflict_id)
     if row is None:
         raise HTTPException(404, f"no conflict {conflict_id}")
     if row.status != "open":
         raise HTTPException(
             409, f"conflict {conflict_id} was already resolved by {row.resolved_by}"
         )
-    value = _chosen(body, row.kind, row.field, dict(row.candidates))
+    value = _chosen(body, row.kind, row.field, row.candidates)
     services.engine.resolve_conflict(row.record_id, row.field, value, by)
     services.metrics.conflicts_resolved.inc()
-    pending = (
-        sa.select(t.outbox.c.connector)
-        .where(t.outbox.c.record_id == row.record_id, t.outbox.c.status == PENDING)
-        .distinct()
-    )
     with services.store.transaction() as tx:
-        targets = sorted(tx.conn.execute(pending).scalars())
+        targets = tx.outbox.connectors_pending_for(row.record_id)
         for name in targets:
             services.queue.enqueue(
                 tx, "push", {"connector": name}, dedupe_key=f"push:{name}", lock_key=f"push:{name}"

@@ -30,7 +30,7 @@ from syncd.api.auth import AdminDep, require_admin
 from syncd.api.services import Services, ServicesDep
 from syncd.errors import ConfigError, Problem
 from syncd.mapping.load import MappingSet, MappingSource
-from syncd.mapping.versions import MappingVersion
+from syncd.store.mapping_versions import MappingVersion
 
 log = logging.getLogger(__name__)
 

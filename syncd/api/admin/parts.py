@@ -13,7 +13,7 @@ from fastapi import HTTPException
 
 from syncd.api.services import Services
 from syncd.mapping.load import MappingSet
-from syncd.mapping.versions import MappingVersions
+from syncd.mapping_versions import MappingVersions
 from syncd.scheduler import Scheduler
 
 T = TypeVar("T")

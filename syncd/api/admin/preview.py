@@ -17,12 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import sqlalchemy as sa
 from pydantic import BaseModel, Field, JsonValue
 
 from syncd.mapping.apply import EntityMapping
 from syncd.mapping.load import MappingSet
-from syncd.store import tables as t
+from syncd.store.links import LinkData
 from syncd.store.store import Store
 
 CHUNK = 500
@@ -99,16 +98,8 @@ def _read(mapping: EntityMapping, data: dict[str, Any], people: dict[str, str]) 
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Link:
-    id: int
-    record_id: str
-    external_id: str
-    data: dict[str, Any]
-
-
 def _diff(
-    link: _Link, kind: str, cur: _Side, new: _Side, connector: str, entity: str
+    link: LinkData, kind: str, cur: _Side, new: _Side, connector: str, entity: str
 ) -> list[FieldChange]:
     def change(name: str, **values: Any) -> FieldChange:
         return FieldChange(
@@ -184,31 +175,17 @@ class _Preview:
         self.by_field: Counter[str] = Counter()
 
     def _count(self, connector: str, entity: str) -> tuple[int, int]:
-        c = t.links.c
-        query = (
-            sa.select(sa.func.count(), sa.func.count(c.data))
-            .where(c.connector == connector, c.entity == entity)
-            .where(c.placeholder.is_(False), c.deleted.is_(False))
-        )
         with self.store.transaction() as tx:
-            total, with_data = tx.conn.execute(query).one()
-        return int(total), int(total) - int(with_data)
+            return tx.links.count_live(connector, entity)
 
-    def _chunks(self, connector: str, entity: str) -> Iterator[list[_Link]]:
-        c, after = t.links.c, 0
+    def _chunks(self, connector: str, entity: str) -> Iterator[list[LinkData]]:
+        after = 0
         while True:
-            query = (
-                sa.select(c.id, c.record_id, c.external_id, c.data)
-                .where(c.connector == connector, c.entity == entity, c.id > after)
-                .where(c.placeholder.is_(False), c.deleted.is_(False), c.data.is_not(None))
-                .order_by(c.id)
-                .limit(CHUNK)
-            )
             with self.store.transaction() as tx:
-                rows = tx.conn.execute(query).all()
+                rows = tx.links.live_data_after(connector, entity, after, CHUNK)
             if not rows:
                 return
-            yield [_Link(r.id, r.record_id, r.external_id, dict(r.data or {})) for r in rows]
+            yield rows
             after = rows[-1].id
 
     def entity(
@@ -232,7 +209,7 @@ class _Preview:
         if status != "changed" or cur is None or new is None:
             return summary  # whole-entity changes are reported as such, not field by field
         with self.store.transaction() as tx:
-            people = tx.people(connector)
+            people = tx.identities.emails(connector)
         records: set[str] = set()
         for chunk in self._chunks(connector, entity):
             for link in chunk:

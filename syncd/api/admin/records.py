@@ -9,14 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field, JsonValue
 
 from syncd.api.admin.conflicts import SourceRef, source_url
 from syncd.api.admin.responses import NOT_FOUND
 from syncd.api.services import ServicesDep
-from syncd.store import tables as t
 
 router = APIRouter(prefix="/records", tags=["records"])
 
@@ -102,28 +100,22 @@ def _origin(raw: Any) -> FieldOrigin:
 def get_record(record_id: RecordId, services: ServicesDep) -> RecordOut:
     """Fields, who set them, flags, open conflicts and the source records behind it."""
     with services.store.transaction() as tx:
-        row = tx.conn.execute(sa.select(t.records).where(t.records.c.id == record_id)).first()
+        row = tx.records.get(record_id)
         if row is None:
             raise HTTPException(404, f"no record {record_id}")
-        conflicts = tx.conn.execute(
-            sa.select(t.conflicts)
-            .where(t.conflicts.c.record_id == record_id, t.conflicts.c.status == "open")
-            .order_by(t.conflicts.c.id)
-        ).all()
-        links = tx.conn.execute(
-            sa.select(t.links).where(t.links.c.record_id == record_id).order_by(t.links.c.id)
-        ).all()
+        conflicts = tx.conflicts.open_of(record_id)
+        links = tx.links.details(record_id)
     return RecordOut(
         id=row.id,
         kind=row.kind,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        fields=dict(row.fields),
-        origins={name: _origin(meta) for name, meta in dict(row.meta).items()},
-        flags=dict(row.flags),
+        fields=row.fields,
+        origins={name: _origin(meta) for name, meta in row.meta.items()},
+        flags=row.flags,
         conflicts=[
             OpenConflict(
-                id=c.id, field=c.field, base=c.base, holds=dict(c.candidates), opened_at=c.opened_at
+                id=c.id, field=c.field, base=c.base, holds=c.candidates, opened_at=c.opened_at
             )
             for c in conflicts
         ],
@@ -159,11 +151,9 @@ def history(
     syncd recorded it and under which mapping version. A record merged into another keeps
     its history here."""
     with services.store.transaction() as tx:
-        entries = tx.history(record_id)
-        exists = tx.conn.execute(
-            sa.select(t.records.c.id).where(t.records.c.id == record_id)
-        ).first()
-    if not entries and exists is None:
+        entries = tx.audit.history(record_id)
+        exists = tx.records.exists(record_id)
+    if not entries and not exists:
         raise HTTPException(404, f"no record {record_id}")
     shown = entries[-limit:]
     return RecordHistory(

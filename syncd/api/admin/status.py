@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from syncd.api.admin.redact import Redactor
 from syncd.api.services import Services, ServicesDep
-from syncd.inbox import depth as inbox_depth
-from syncd.mapping.versions import MappingVersions
-from syncd.store import tables as t
-from syncd.store.store import PENDING, Tx
+from syncd.mapping_versions import MappingVersions
+from syncd.store.cursors import RunRow
+from syncd.store.store import Tx
 
 router = APIRouter(tags=["status"])
 
@@ -85,11 +83,6 @@ class SourceErrorOut(BaseModel):
     seen_at: datetime = Field(description="last time the problem was seen")
 
 
-def _grouped(tx: Tx, table: sa.Table, *where: sa.ColumnElement[bool]) -> dict[str, int]:
-    query = sa.select(table.c.connector, sa.func.count()).where(*where).group_by(table.c.connector)
-    return {str(row[0]): int(row[1]) for row in tx.conn.execute(query)}
-
-
 @dataclass(frozen=True, slots=True)
 class _Depths:
     """Per-connector counts taken once for every connector."""
@@ -99,7 +92,7 @@ class _Depths:
     outbox_failed: dict[str, int]
 
 
-def _run(row: Any, redact: Redactor) -> LastRun | None:
+def _run(row: RunRow | None, redact: Redactor) -> LastRun | None:
     if row is None:
         return None
     return LastRun(
@@ -115,24 +108,15 @@ def _run(row: Any, redact: Redactor) -> LastRun | None:
 def _connector_status(
     tx: Tx, services: Services, name: str, depths: _Depths, redact: Redactor
 ) -> ConnectorStatus:
-    runs = t.sync_runs.c
-    latest = sa.select(t.sync_runs).where(runs.connector == name).order_by(runs.started_at.desc())
-    last = tx.conn.execute(latest.limit(1)).first()
-    failure = tx.conn.execute(latest.where(runs.status == "failed").limit(1)).first()
-    last_success = tx.conn.execute(
-        sa.select(sa.func.max(runs.finished_at)).where(runs.connector == name, runs.status == "ok")
-    ).scalar_one_or_none()
-    recent = tx.conn.execute(
-        sa.select(runs.status, sa.func.count())
-        .where(runs.connector == name, runs.started_at >= tx.now - ERROR_WINDOW)
-        .group_by(runs.status)
-    ).all()
-    by_status = {str(row[0]): int(row[1]) for row in recent}
+    last = tx.runs.latest(name)
+    failure = tx.runs.latest(name, status="failed")
+    last_success = tx.runs.last_success(name)
+    by_status = tx.runs.count_by_status(name, tx.now - ERROR_WINDOW)
     return ConnectorStatus(
         connector=name,
         kind=services.connectors[name].kind,
         cursors={
-            m.entity: tx.get_cursor(name, m.entity)
+            m.entity: tx.cursors.get(name, m.entity)
             for m in services.engine.mappings.for_connector(name)
         },
         last_run=_run(last, redact),
@@ -158,14 +142,14 @@ def status(services: ServicesDep) -> ServiceStatus:
         active = next((v for v in versions.all() if v.active), None)
     with services.store.transaction() as tx:
         depths = _Depths(
-            source_errors=_grouped(tx, t.source_errors, t.source_errors.c.resolved.is_(False)),
-            outbox=_grouped(tx, t.outbox, t.outbox.c.status == PENDING),
-            outbox_failed=_grouped(tx, t.outbox, t.outbox.c.status == "failed"),
+            source_errors=tx.source_errors.unresolved_by_connector(),
+            outbox=tx.outbox.depth(),
+            outbox_failed=tx.outbox.failed_by_connector(),
         )
         connectors = [
             _connector_status(tx, services, name, depths, redact) for name in services.connectors
         ]
-        inbox = inbox_depth(tx)
+        inbox = tx.inbox.depth()
         now = tx.now
     return ServiceStatus(
         now=now,
@@ -191,7 +175,7 @@ def source_errors(
     """Unresolved problems, newest first, each with its place and reason."""
     redact = Redactor(services.settings)
     with services.store.transaction() as tx:
-        rows = tx.source_errors()
+        rows = tx.source_errors.unresolved()
     if connector is not None:
         rows = [r for r in rows if r["connector"] == connector]
     return [

@@ -7,27 +7,11 @@ version is used, so a change applied through the admin API survives a restart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from syncd.mapping.load import MappingSet, MappingSource, ReadOnlyPaths, read_sources
-from syncd.store import tables as t
+from syncd.store.mapping_versions import MappingVersion
 from syncd.store.store import Store
-
-
-@dataclass(frozen=True, slots=True)
-class MappingVersion:
-    """One stored version."""
-
-    id: int
-    version: str
-    created_at: datetime
-    created_by: str
-    note: str | None
-    active: bool
 
 
 class MappingVersions:
@@ -42,52 +26,28 @@ class MappingVersions:
 
     def save(self, mappings: MappingSet, *, by: str, note: str | None = None) -> int:
         """Store a checked mapping set as the new active version."""
+        files = {s.name: s.text for s in mappings.sources}
         with self.store.transaction() as tx:
-            tx.conn.execute(t.mapping_versions.update().values(active=False))
-            result = tx.conn.execute(
-                t.mapping_versions.insert().values(
-                    version=mappings.version,
-                    files={s.name: s.text for s in mappings.sources},
-                    created_at=tx.now,
-                    created_by=by,
-                    note=note,
-                    active=True,
-                )
-            )
-            key = result.inserted_primary_key
-            return int(key[0]) if key else 0
+            return tx.mapping_versions.add_active(mappings.version, files, by=by, note=note)
 
     def all(self) -> list[MappingVersion]:
         """Every version, newest first."""
         with self.store.transaction() as tx:
-            rows = tx.conn.execute(
-                sa.select(t.mapping_versions).order_by(t.mapping_versions.c.id.desc())
-            ).all()
-        return [
-            MappingVersion(r.id, r.version, r.created_at, r.created_by, r.note, r.active)
-            for r in rows
-        ]
+            return tx.mapping_versions.newest_first()
 
     def sources(self, version_id: int) -> list[MappingSource]:
         """The files of one version."""
         with self.store.transaction() as tx:
-            row = tx.conn.execute(
-                sa.select(t.mapping_versions.c.files).where(t.mapping_versions.c.id == version_id)
-            ).first()
-        if row is None:
+            files = tx.mapping_versions.files(version_id)
+        if files is None:
             raise KeyError(f"no mapping version {version_id}")
-        return [MappingSource(name, text) for name, text in sorted(row.files.items())]
+        return [MappingSource(name, text) for name, text in sorted(files.items())]
 
     def activate(self, version_id: int) -> MappingSet:
         """Make an earlier version active again (a rollback); returns it compiled."""
         mappings = self.build(self.sources(version_id))
         with self.store.transaction() as tx:
-            tx.conn.execute(t.mapping_versions.update().values(active=False))
-            tx.conn.execute(
-                t.mapping_versions.update()
-                .where(t.mapping_versions.c.id == version_id)
-                .values(active=True)
-            )
+            tx.mapping_versions.activate(version_id)
         return mappings
 
     def active(self) -> MappingSet | None:

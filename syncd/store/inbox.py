@@ -1,0 +1,60 @@
+"""The inbox: verified webhook deliveries, one row per tool delivery id."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+from syncd.store import tables as t
+
+
+class Inbox:
+    """Queries on the `inbox` table, in one transaction."""
+
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self.conn, self.now = conn, now
+
+    def insert_new(self, rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
+        """Insert deliveries, skipping ones already stored; returns the new rows' ids by
+        (connector, delivery id)."""
+        if not rows:
+            return {}
+        dialect = sqlite if self.conn.dialect.name == "sqlite" else postgresql
+        statement = (
+            dialect.insert(t.inbox)
+            .on_conflict_do_nothing(index_elements=["connector", "delivery_id"])
+            .returning(t.inbox.c.id, t.inbox.c.connector, t.inbox.c.delivery_id)
+        )
+        result = self.conn.execute(statement, list(rows))
+        return {(r.connector, r.delivery_id): int(r.id) for r in result}
+
+    def mark_done(self, inbox_ids: Sequence[int]) -> None:
+        """Mark deliveries processed (in the transaction that stored their effects)."""
+        if inbox_ids:
+            self.conn.execute(
+                t.inbox.update()
+                .where(t.inbox.c.id.in_(list(inbox_ids)), t.inbox.c.status == "new")
+                .values(status="done", processed_at=self.now)
+            )
+
+    def bodies(self, inbox_ids: Sequence[int]) -> list[bytes]:
+        """The stored (verified) bodies of these deliveries."""
+        if not inbox_ids:
+            return []
+        query = sa.select(t.inbox.c.body).where(t.inbox.c.id.in_(sorted(set(inbox_ids))))
+        return [bytes(body) for body in self.conn.execute(query).scalars() if body]
+
+    def depth(self) -> int:
+        """Deliveries stored and not yet processed."""
+        query = sa.select(sa.func.count()).select_from(t.inbox).where(t.inbox.c.status == "new")
+        return int(self.conn.execute(query).scalar_one())
+
+    def received_at(self, inbox_ids: Sequence[int]) -> list[datetime]:
+        """When these deliveries arrived."""
+        query = sa.select(t.inbox.c.received_at).where(t.inbox.c.id.in_(list(inbox_ids)))
+        return [row.received_at for row in self.conn.execute(query)]
