@@ -92,7 +92,7 @@ def _digest(value: Any) -> str:
 def _raw_hash(basis: str, data: Mapping[str, Any]) -> str:
     """What a source record said, under a mapping and people directory (row position aside:
     a sheet row moving changes nothing)."""
-    content = {k: v for k, v in data.items() if k != "_row"}
+    content = dict(data)  # a row's number is `SourceRecord.row`, never part of its data
     return _digest([basis, content])
 
 
@@ -602,7 +602,7 @@ class _BatchIngest:
                 if record.external_id:
                     deleted.append(record.external_id)
                 continue
-            problem = record.data.get("_problem")
+            problem = record.problem
             if problem:
                 # The connector could read the row but not use it (no key, a duplicate key):
                 # report it with its place; the other rows go on.
@@ -697,7 +697,7 @@ class _BatchIngest:
         return self.report
 
     def _source_error(self, record: SourceRecord, message: str) -> None:
-        row = record.data.get("_row")
+        row = record.row
         self.tx.add_source_error(
             self.connector,
             self.entity,
