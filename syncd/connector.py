@@ -10,6 +10,8 @@ The contract has two sides:
   never lets anyone write, its `config_model`, and `from_config`, which the registry calls
   with the validated `[connectors.<name>]` table.
 - `Connector`, an instance: what the engine, worker, API and CLI call.
+- `SpreadsheetApi`, the part an instance declaring `Capability.SPREADSHEETS` adds: what the
+  rollups call to rewrite the consolidated spreadsheet.
 
 A record the connector can read but not use (a sheet row without a key, or with a key an
 earlier row has) still comes out of `pull`/`fetch`/`fetch_delivered`, as a `SourceRecord`
@@ -52,6 +54,9 @@ class Capability(StrEnum):
     # Its deliveries name the part of a snapshot that changed (a sheet's edited rows), so a
     # refresh of the whole entity can read just that part (`fetch_delivered`).
     FETCH_DELIVERED = "fetch_delivered"
+    # It can rewrite whole spreadsheets (tabs, charts, formats), so the rollups can publish
+    # the consolidated sheet through it (`SpreadsheetApi`).
+    SPREADSHEETS = "spreadsheets"
 
 
 class SourceRecord(BaseModel):
@@ -213,6 +218,26 @@ class Connector(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class SpreadsheetApi(Protocol):
+    """What a connector declaring `Capability.SPREADSHEETS` offers the rollups' writer."""
+
+    @property
+    def spreadsheet_id(self) -> str:
+        """The spreadsheet it is configured for (where the rollups go unless told otherwise)."""
+        ...
+
+    def spreadsheet_metadata(self, spreadsheet_id: str | None = None) -> dict[str, Any]:
+        """The spreadsheet's properties and tabs, without cell data."""
+        ...
+
+    def batch_update(
+        self, requests: Sequence[Mapping[str, Any]], spreadsheet_id: str | None = None
+    ) -> dict[str, Any]:
+        """`spreadsheets:batchUpdate` with these requests, all or none."""
         ...
 
 

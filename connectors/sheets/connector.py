@@ -67,6 +67,7 @@ class SheetsConnector:
             Capability.FETCH,
             Capability.FETCH_DELIVERED,
             Capability.WEBHOOK,
+            Capability.SPREADSHEETS,
         }
     )
     # Every path is a header; a row's number and problem are not in its data.
@@ -363,6 +364,11 @@ class SheetsConnector:
         self.client.batch_update([{"appendDimension": request}])
 
     # -- for the rollups writer -----------------------------------------------------------
+    @property
+    def spreadsheet_id(self) -> str:
+        """The configured spreadsheet."""
+        return self.config.spreadsheet_id
+
     def spreadsheet_metadata(self, spreadsheet_id: str | None = None) -> dict[str, Any]:
         """The spreadsheet's properties and tabs, without cell data (one read call)."""
         return self.client.metadata(spreadsheet_id=spreadsheet_id)

@@ -6,7 +6,7 @@ from connectors.jira import JiraConfig, JiraConnector
 from connectors.memory import MemoryConfig, MemoryConnector
 from connectors.sheets import SheetsConfig, SheetsConnector
 from connectors.shotgrid import ShotGridConfig, ShotGridConnector
-from syncd.connector import ConnectorClass
+from syncd.connector import Capability, ConnectorClass, SpreadsheetApi
 from syncd.registry import connector_classes
 
 # mypy checks these assignments: a class that drifts from `ConnectorClass` (or whose
@@ -15,6 +15,8 @@ JIRA: ConnectorClass[JiraConfig] = JiraConnector
 SHEETS: ConnectorClass[SheetsConfig] = SheetsConnector
 SHOTGRID: ConnectorClass[ShotGridConfig] = ShotGridConnector
 MEMORY: ConnectorClass[MemoryConfig] = MemoryConnector
+# The one built-in that declares `Capability.SPREADSHEETS` offers what the rollups call.
+SPREADSHEET_WRITER: type[SpreadsheetApi] = SheetsConnector
 
 
 def test_the_registry_finds_every_built_in_connector_through_its_entry_point() -> None:
@@ -25,3 +27,12 @@ def test_the_registry_finds_every_built_in_connector_through_its_entry_point() -
     assert found["memory"] is MEMORY
     for kind, cls in found.items():
         assert cls.kind == kind
+
+
+def test_only_spreadsheet_writers_declare_spreadsheets() -> None:
+    writers = {
+        kind
+        for kind, cls in connector_classes().items()
+        if Capability.SPREADSHEETS in cls.capabilities
+    }
+    assert writers == {"sheets"}
