@@ -5,12 +5,12 @@ data (`mappings/`), merging is `reconcile.py`. A connector is found through the
 `syncd.connectors` entry-point group, so a third party ships one the same way
 (docs/connectors/writing-a-connector.md walks through one).
 
-The contract has two sides:
+The contract has two sides, and one optional part:
 - `ConnectorClass`, the class itself: its `kind`, its `capabilities`, the paths its tool
   never lets anyone write, its `config_model`, and `from_config`, which the registry calls
   with the validated `[connectors.<name>]` table.
 - `Connector`, an instance: what the engine, worker, API and CLI call.
-- `SpreadsheetApi`, the part an instance declaring `Capability.SPREADSHEETS` adds: what the
+- `SpreadsheetApi`, what an instance declaring `Capability.SPREADSHEETS` adds: what the
   rollups call to rewrite the consolidated spreadsheet.
 
 A record the connector can read but not use (a sheet row without a key, or with a key an
