@@ -72,6 +72,7 @@ class SourceRecord(BaseModel):
     )
     row: int | None = Field(
         None,
+        ge=1,
         description="its row number (1-based) when the tool's records are rows; never part "
         "of `data`, so a row that moves has the same content",
     )

@@ -8,8 +8,8 @@ where the class follows `syncd.connector.ConnectorClass`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from importlib.metadata import entry_points
+from collections.abc import Iterable, Mapping
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,10 +25,13 @@ GROUP = "syncd.connectors"
 _CLASS_SIDE = ("kind", "capabilities", "read_only_paths", "config_model", "from_config")
 
 
-def connector_classes() -> dict[str, ConnectorClass[ConnectorConfig]]:
-    """Every installed connector class by kind; a plugin that fails to load is skipped."""
+def connector_classes(
+    plugins: Iterable[EntryPoint] | None = None,
+) -> dict[str, ConnectorClass[ConnectorConfig]]:
+    """Every installed connector class by kind (of `plugins` when given, instead of the
+    installed ones); a plugin that fails to load, or is not a connector class, is skipped."""
     found: dict[str, ConnectorClass[ConnectorConfig]] = {}
-    for ep in entry_points(group=GROUP):
+    for ep in entry_points(group=GROUP) if plugins is None else plugins:
         try:
             loaded = ep.load()
         except Exception as exc:  # a broken third-party plugin must not stop the others
