@@ -2,7 +2,22 @@
 
 Connectors handle transport only (auth, paging, cursors, native payloads). Field mapping is
 data (`mappings/`), merging is `reconcile.py`. A connector is found through the
-`syncd.connectors` entry-point group, so a third party ships one the same way.
+`syncd.connectors` entry-point group, so a third party ships one the same way
+(docs/connectors/writing-a-connector.md walks through one).
+
+The contract has two sides, and one optional part:
+- `ConnectorClass`, the class itself: its `kind`, its `capabilities`, the paths its tool
+  never lets anyone write, its `config_model`, and `from_config`, which the registry calls
+  with the validated `[connectors.<name>]` table.
+- `Connector`, an instance: what the engine, worker, API and CLI call.
+- `SpreadsheetApi`, what an instance declaring `Capability.SPREADSHEETS` adds: what the
+  rollups call to rewrite the consolidated spreadsheet.
+
+A record the connector can read but not use (a sheet row without a key, or with a key an
+earlier row has) still comes out of `pull`/`fetch`/`fetch_delivered`, as a `SourceRecord`
+whose `problem` says why; `row` says where it is, when the tool's records are rows. The
+engine reports it as a source error at that place ("Invoices row 17") and syncs nothing
+from it; the other records go on.
 
 Rules the contract suite enforces:
 1. `pull` yields one `Batch` per page; the engine stores a batch's records and its cursor in
@@ -18,9 +33,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from syncd.secrets import secret_texts
 
 
 class Capability(StrEnum):
@@ -39,6 +56,9 @@ class Capability(StrEnum):
     # Its deliveries name the part of a snapshot that changed (a sheet's edited rows), so a
     # refresh of the whole entity can read just that part (`fetch_delivered`).
     FETCH_DELIVERED = "fetch_delivered"
+    # It can rewrite whole spreadsheets (tabs, charts, formats), so the rollups can publish
+    # the consolidated sheet through it (`SpreadsheetApi`).
+    SPREADSHEETS = "spreadsheets"
 
 
 class SourceRecord(BaseModel):
@@ -51,6 +71,17 @@ class SourceRecord(BaseModel):
     deleted: bool = False
     external_id: str | None = Field(
         None, description="set on deleted records, whose data may be empty"
+    )
+    row: int | None = Field(
+        None,
+        ge=1,
+        description="its row number (1-based) when the tool's records are rows; never part "
+        "of `data`, so a row that moves has the same content",
+    )
+    problem: str | None = Field(
+        None,
+        description="why the record cannot be used (no key, a key an earlier record has): "
+        "the engine reports it at its place and syncs nothing from it",
     )
 
 
@@ -110,10 +141,15 @@ class ConnectorConfig(BaseModel):
 
     kind: str
 
+    def secret_values(self) -> list[str]:
+        """Every secret this config holds, for redaction: each `SecretStr` field (and the
+        parts of a key it holds). Override to add secrets kept elsewhere, e.g. a key file."""
+        return list(secret_texts(self))
+
 
 @runtime_checkable
 class Connector(Protocol):
-    """A plugin for one tool."""
+    """A plugin for one tool: an instance, configured and ready to call."""
 
     kind: ClassVar[str]
     capabilities: ClassVar[frozenset[Capability]]
@@ -190,4 +226,59 @@ class Connector(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class SpreadsheetApi(Protocol):
+    """What a connector declaring `Capability.SPREADSHEETS` offers the rollups' writer."""
+
+    @property
+    def spreadsheet_id(self) -> str:
+        """The spreadsheet it is configured for (where the rollups go unless told otherwise)."""
+        ...
+
+    def spreadsheet_metadata(self, spreadsheet_id: str | None = None) -> dict[str, Any]:
+        """The spreadsheet's properties and tabs, without cell data."""
+        ...
+
+    def batch_update(
+        self, requests: Sequence[Mapping[str, Any]], spreadsheet_id: str | None = None
+    ) -> dict[str, Any]:
+        """`spreadsheets:batchUpdate` with these requests, all or none."""
+        ...
+
+
+ConfigT = TypeVar("ConfigT", bound=ConnectorConfig)
+
+
+class ConnectorClass(Protocol[ConfigT]):
+    """The class side of a plugin: what the registry reads and calls before any instance.
+
+    Generic in the plugin's config model, so `from_config` takes exactly the config that
+    `config_model` validated.
+    """
+
+    @property
+    def kind(self) -> str:
+        """The plugin's name in config tables (`kind = "..."`) and entry points."""
+        ...
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """What its instances can do; anything else raises `UnsupportedCapability`."""
+        ...
+
+    @property
+    def read_only_paths(self) -> Mapping[str, frozenset[str]]:
+        """Source paths that can never be written, per entity (ids, server clocks)."""
+        ...
+
+    @property
+    def config_model(self) -> type[ConfigT]:
+        """The model of its `[connectors.<name>]` table."""
+        ...
+
+    def from_config(self, name: str, config: ConfigT, **deps: object) -> Connector:
+        """An instance named `name` (the table's name); `deps` inject test doubles."""
         ...

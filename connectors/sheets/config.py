@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import ipaddress
 import json
 from pathlib import Path
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from syncd.connector import ConnectorConfig
+from syncd.secrets import key_texts
 
 # The shortest Standard Webhooks key accepted (the spec's secrets are 24 to 64 bytes).
 MIN_WEBHOOK_KEY_BYTES = 16
@@ -123,6 +125,15 @@ class SheetsConfig(ConnectorConfig):
     def credential_setting(self) -> str:
         """The key of the credential in use (for messages naming what to fix)."""
         return "service_account_file" if self.service_account_file else "service_account_info"
+
+    def secret_values(self) -> list[str]:
+        """The key's parts, from `service_account_info` or read from the key file."""
+        found = super().secret_values()
+        if self.service_account_file is not None:
+            # A missing file is reported when the connector starts; it then holds nothing.
+            with contextlib.suppress(OSError):
+                found += key_texts(self.service_account_file.read_text(encoding="utf-8"))
+        return found
 
     def write_back_columns(self, tab: str) -> list[str]:
         """The columns syncd may write in `tab`."""

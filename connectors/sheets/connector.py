@@ -37,8 +37,6 @@ from syncd.errors import AuthError, PermanentError, UnsupportedCapability
 from .client import HTTPClientFactory, SheetsClient
 from .config import SheetsConfig
 from .rows import (
-    PROBLEM,
-    ROW,
     RowShape,
     Tab,
     cells,
@@ -55,7 +53,6 @@ from .writes import Located, cell_value
 
 log = logging.getLogger(__name__)
 
-_SYNTHETIC = frozenset({ROW, PROBLEM})  # what the connector adds; no cell holds them
 WRITE_ROWS_PER_CALL = 500  # rows a round hands one push (all of them go in one call)
 
 
@@ -70,12 +67,11 @@ class SheetsConnector:
             Capability.FETCH,
             Capability.FETCH_DELIVERED,
             Capability.WEBHOOK,
+            Capability.SPREADSHEETS,
         }
     )
-    read_only_paths: ClassVar[Mapping[str, frozenset[str]]] = {
-        "Invoices": _SYNTHETIC,
-        "Budget": _SYNTHETIC,
-    }
+    # Every path is a header; a row's number and problem are not in its data.
+    read_only_paths: ClassVar[Mapping[str, frozenset[str]]] = {}
     config_model: ClassVar[type[SheetsConfig]] = SheetsConfig
 
     def __init__(
@@ -255,7 +251,7 @@ class SheetsConnector:
         """The headers to present (None: all); a mapped header the tab lacks is worth a word."""
         if not fields:
             return None
-        keep = {path[0] for path in fields if path} - _SYNTHETIC
+        keep = {path[0] for path in fields if path}
         missing = sorted(keep - set(columns_of(header)))
         if missing:
             self._log.warning("tab %r has no column %s (renamed?)", entity, ", ".join(missing))
@@ -368,6 +364,11 @@ class SheetsConnector:
         self.client.batch_update([{"appendDimension": request}])
 
     # -- for the rollups writer -----------------------------------------------------------
+    @property
+    def spreadsheet_id(self) -> str:
+        """The configured spreadsheet."""
+        return self.config.spreadsheet_id
+
     def spreadsheet_metadata(self, spreadsheet_id: str | None = None) -> dict[str, Any]:
         """The spreadsheet's properties and tabs, without cell data (one read call)."""
         return self.client.metadata(spreadsheet_id=spreadsheet_id)

@@ -1,11 +1,11 @@
 """A tab's values as source records: header names as paths, rows identified by their key.
 
-Pure: no I/O. A row is presented as `{header: cell text as displayed}` plus `"_row"` (its
-sheet row number, 1-based), every header present ("" for an empty cell, so clearing a cell
-reads as a change, not as "not sent"). Blank rows are skipped. A row that cannot be used
-(no key, or a key an earlier row already has) comes out as a problem record: its data holds
-what identifies it and `"_problem"`, the reason, which the engine stores as a source error
-located at `"<tab> row <n>"`.
+Pure: no I/O. A row is presented as `{header: cell text as displayed}`, every header
+present ("" for an empty cell, so clearing a cell reads as a change, not as "not sent"),
+with its sheet row number (1-based) in `SourceRecord.row`. Blank rows are skipped. A row
+that cannot be used (no key, or a key an earlier row already has) comes out as a problem
+record: `SourceRecord.problem` says why, and the engine stores it as a source error located
+at `"<tab> row <n>"`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from typing import Any
 
 from syncd.connector import SourceRecord
 
-ROW = "_row"
-PROBLEM = "_problem"
 _A1_CELL = re.compile(r"^\$?([A-Za-z]*)\$?(\d*)$")
 
 
@@ -143,7 +141,7 @@ class Tab:
     def records(self, key: str, keep: Collection[str] | None = None) -> list[SourceRecord]:
         """Every non-blank row as a record, in sheet order; unusable rows as problems.
 
-        `keep` limits the columns presented (the key and `_row` always are).
+        `keep` limits the columns presented (the key always is).
         """
         shape = RowShape.of(self.title, self.header, key, keep)
         seen: dict[str, int] = {}
@@ -188,16 +186,16 @@ class RowShape:
         data: dict[str, Any] = {
             name: (row[index] if index < len(row) else "") for name, index in self.shown.items()
         }
-        data[ROW] = number
         value = _text(row, self.key_index)
         if not value:
-            data[PROBLEM] = f"{self.title} row {number} has no {self.key}"
-            return SourceRecord(entity=self.title, data=data)
+            problem = f"{self.title} row {number} has no {self.key}"
+            return SourceRecord(entity=self.title, data=data, row=number, problem=problem)
+        repeated = None
         if first is not None and first < number:
-            data[PROBLEM] = (
-                f"{self.title} row {first} and row {number} have the same {self.key} {value}"
-            )
-        return SourceRecord(entity=self.title, data=data, external_id=value)
+            repeated = f"{self.title} row {first} and row {number} have the same {self.key} {value}"
+        return SourceRecord(
+            entity=self.title, data=data, external_id=value, row=number, problem=repeated
+        )
 
 
 def columns_of(header: Sequence[str]) -> dict[str, int]:
@@ -211,9 +209,7 @@ def columns_of(header: Sequence[str]) -> dict[str, int]:
 
 def live(records: Sequence[SourceRecord]) -> dict[str, SourceRecord]:
     """Key -> record of the usable rows (problem rows left out)."""
-    return {
-        r.external_id: r for r in records if r.external_id is not None and PROBLEM not in r.data
-    }
+    return {r.external_id: r for r in records if r.external_id is not None and r.problem is None}
 
 
 def _text(row: Sequence[str], index: int) -> str:

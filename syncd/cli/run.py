@@ -16,6 +16,7 @@ from syncd.cli.context import fail, print_problems, settings_from
 from syncd.engine import SyncReport
 from syncd.errors import AuthError, ConfigError, ConnectorError
 from syncd.logs import configure_logging
+from syncd.redaction import configured_secrets
 from syncd.service import Service
 from syncd.settings import Settings
 from syncd.store.store import Store
@@ -23,22 +24,11 @@ from syncd.store.store import Store
 out = Console()
 
 
-def secrets_of(settings: Settings) -> list[str]:
-    """Every configured secret value, for the log redaction filter."""
-    values = [t.get_secret_value() for t in settings.api.admin_tokens.values()]
-    values += [t.get_secret_value() for t in settings.api.viewer_tokens.values()]
-    for table in settings.connectors.values():
-        for key, value in table.items():
-            if isinstance(value, str) and any(
-                word in key for word in ("token", "secret", "key", "password")
-            ):
-                values.append(value)
-    return values
-
-
 def _service(ctx: typer.Context, **kwargs: object) -> Service:
     settings = settings_from(ctx)
-    configure_logging(settings.log_level, as_json=settings.log_json, secrets=secrets_of(settings))
+    configure_logging(
+        settings.log_level, as_json=settings.log_json, secrets=configured_secrets(settings)
+    )
     try:
         return Service(settings, **kwargs)  # type: ignore[arg-type]
     except ConfigError as exc:

@@ -116,8 +116,7 @@ def _screen(
             if record.external_id:
                 deleted.append(record.external_id)
             continue
-        # PROBLEM-ROWS:
-        problem = record.data.get("_problem")
+        problem = record.problem
         if problem:
             # The connector could read the row but not use it (no key, a duplicate key):
             # report it with its place; the other rows go on.
@@ -263,8 +262,7 @@ def _reconcile_record(
 
 
 def _source_error(tx: Tx, mapping: EntityMapping, record: SourceRecord, message: str) -> None:
-    # PROBLEM-ROWS:
-    row = record.data.get("_row")
+    row = record.row
     tx.source_errors.add(
         mapping.connector,
         mapping.entity,
@@ -281,6 +279,5 @@ def _digest(value: Any) -> str:
 def _raw_hash(basis: str, data: Mapping[str, Any]) -> str:
     """What a source record said, under a mapping and people directory (row position aside:
     a sheet row moving changes nothing)."""
-    # PROBLEM-ROWS:
-    content = {k: v for k, v in data.items() if k != "_row"}
-    return _digest([basis, content])
+    # A row's number is `SourceRecord.row`, never part of its data: a moved row hashes alike.
+    return _digest([basis, dict(data)])

@@ -8,10 +8,11 @@ write per interval, whatever its size.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
+from syncd.connector import Capability, Connector, SpreadsheetApi
 from syncd.rollups.compute import compute_rollups
 from syncd.rollups.flush import FlushResult, RollupPublisher
 from syncd.rollups.model import RollupSet
@@ -22,20 +23,10 @@ from syncd.store.store import Store
 log = logging.getLogger(__name__)
 
 
-class SheetsApi(Protocol):
-    """What the Sheets connector offers for writing a whole spreadsheet."""
-
-    def spreadsheet_metadata(self, spreadsheet_id: str | None = None) -> dict[str, Any]: ...
-
-    def batch_update(
-        self, requests: Sequence[Mapping[str, Any]], spreadsheet_id: str | None = None
-    ) -> dict[str, Any]: ...
-
-
 class ConnectorWriter:
     """The rollup publisher's `SpreadsheetWriter`, through the Sheets connector."""
 
-    def __init__(self, api: SheetsApi, spreadsheet_id: str) -> None:
+    def __init__(self, api: SpreadsheetApi, spreadsheet_id: str) -> None:
         self.api, self.spreadsheet_id = api, spreadsheet_id
 
     def metadata(self) -> dict[str, Any]:
@@ -51,7 +42,7 @@ class RollupRunner:
     """Compute and publish the rollups."""
 
     def __init__(
-        self, store: Store, settings: RollupSettings, api: SheetsApi, spreadsheet_id: str
+        self, store: Store, settings: RollupSettings, api: SpreadsheetApi, spreadsheet_id: str
     ) -> None:
         self.store, self.settings = store, settings
         self._parsed = ParsedRows()  # rows unchanged since the last recompute are not re-parsed
@@ -85,15 +76,17 @@ class RollupRunner:
 
 
 def build_runner(
-    store: Store, settings: RollupSettings, connectors: Mapping[str, object]
+    store: Store, settings: RollupSettings, connectors: Mapping[str, Connector]
 ) -> RollupRunner | None:
     """A runner when the configured Sheets connector can write a spreadsheet, else None."""
     api = connectors.get(settings.connector)
-    if api is None or not hasattr(api, "batch_update"):
+    if (
+        api is None
+        or Capability.SPREADSHEETS not in api.capabilities
+        or not isinstance(api, SpreadsheetApi)
+    ):
         return None
-    spreadsheet_id = settings.spreadsheet_id or getattr(
-        getattr(api, "config", None), "spreadsheet_id", None
-    )
+    spreadsheet_id = settings.spreadsheet_id or api.spreadsheet_id
     if not spreadsheet_id:
         return None
-    return RollupRunner(store, settings, api, str(spreadsheet_id))  # type: ignore[arg-type]
+    return RollupRunner(store, settings, api, spreadsheet_id)

@@ -95,15 +95,16 @@ def test_rows_read_the_way_the_shipped_mapping_expects(sheets: SheetsHarness) ->
         for record in records:
             pulled = mapping.pull(record.data)  # every shipped path is there
             assert pulled.external_id == record.external_id
-        first = records[0].data
-        assert set(first) == {*(p[0] for p in mapping.source_paths()), "_row"}
-        assert first["_row"] == 2
+        first = records[0]
+        assert set(first.data) == {p[0] for p in mapping.source_paths()}
+        assert first.row == 2
     assert {r.external_id for r in _pull(connector)} == sheets.expected_ids()
 
 
 def test_cells_are_text_as_displayed_and_blank_rows_are_skipped(sheets: SheetsHarness) -> None:
     records = _pull(sheets.connector())
-    by_row = {r.data["_row"]: r for r in records}
+    by_row = {r.row: r for r in records}
+    assert None not in by_row  # every row says where it is
     notes = sheets.production.notes
     blanks = [
         n for n, row in enumerate(sheets.values(), start=1) if not any(c.strip() for c in row)
@@ -114,7 +115,7 @@ def test_cells_are_text_as_displayed_and_blank_rows_are_skipped(sheets: SheetsHa
     eur = shown[notes["amount_eur_symbol"]]["Amount"]
     assert eur.endswith("€") and "," in eur  # "1.200,50 €": what the producer sees
     # Every header is present on every row; an empty cell reads as "" (cleared, not absent).
-    assert all(set(d) == {*sheets.header(), "_row"} for d in shown.values())
+    assert all(set(d) == set(sheets.header()) for d in shown.values())
     assert any(d["Notes"] == "" for d in shown.values())
 
 
@@ -126,16 +127,16 @@ def test_duplicate_and_keyless_rows_come_out_as_problems(messy: SheetsHarness) -
     messy.type_as_person(f"'Invoices'!B{blank}:C{blank}", [["Someone forgot the number", "$10"]])
 
     records = _pull(messy.connector())
-    problems = [r for r in records if "_problem" in r.data]
-    found = {(r.data["_row"], r.external_id) for r in problems}
+    problems = [r for r in records if r.problem is not None]
+    found = {(r.row, r.external_id) for r in problems}
     assert found == {(blank, None), (second, number)}
-    by_row = {r.data["_row"]: r.data["_problem"] for r in problems}
+    by_row = {r.row: r.problem for r in problems}
     assert (
         by_row[second] == f"Invoices row {first} and row {second} have the same Invoice # {number}"
     )
     assert by_row[blank] == f"Invoices row {blank} has no Invoice #"
-    usable = [r for r in records if "_problem" not in r.data]
-    assert [r.data["_row"] for r in usable if r.external_id == number] == [first]
+    usable = [r for r in records if r.problem is None]
+    assert [r.row for r in usable if r.external_id == number] == [first]
     assert len({r.external_id for r in usable}) == len(usable)
 
 
@@ -143,17 +144,16 @@ def test_sorting_and_inserting_rows_changes_nothing_but_row_numbers(
     sheets: SheetsHarness,
 ) -> None:
     connector = sheets.connector()
-    before = {r.external_id: r.data for r in _pull(connector)}
+    before = {r.external_id: r for r in _pull(connector)}
     sheets.rows_as_person(action="sort", column="B", descending=True)
     sheets.rows_as_person(action="insert", at=2, count=3)
-    after = {r.external_id: r.data for r in _pull(connector)}
+    after = {r.external_id: r for r in _pull(connector)}
     assert after.keys() == before.keys()
     moved = 0
-    for key, data in after.items():
-        assert {k: v for k, v in data.items() if k != "_row"} == {
-            k: v for k, v in before[key].items() if k != "_row"
-        }
-        moved += data["_row"] != before[key]["_row"]
+    for key, record in after.items():
+        assert record.data == before[key].data
+        assert record.row is not None and before[key].row is not None
+        moved += record.row != before[key].row
     assert moved > len(after) // 2
 
 

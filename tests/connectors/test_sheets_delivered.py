@@ -25,7 +25,7 @@ MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 def _whole(connector: SheetsConnector) -> dict[int, SourceRecord]:
     """Every record of a whole read, by sheet row."""
     batches = connector.pull("Invoices", None, fields=[])
-    return {r.data["_row"]: r for b in batches for r in b.records}
+    return {r.row: r for b in batches for r in b.records if r.row is not None}
 
 
 def _bodies(events: list[dict[str, Any]]) -> list[bytes]:
@@ -46,7 +46,7 @@ def test_edited_rows_read_alone_match_a_whole_read(sheets: SheetsHarness) -> Non
     assert _reads(sheets) == before + 1  # header, key column and rows in one batchGet
     assert part is not None
     whole = _whole(connector)
-    assert [r.data["_row"] for r in part] == [5, 6, 9]
+    assert [r.row for r in part] == [5, 6, 9]
     assert [r.data.get("Notes") for r in part] == ["first", "second", "third"]
     assert part == [whole[5], whole[6], whole[9]]
 
@@ -59,10 +59,11 @@ def test_a_duplicate_key_is_reported_as_a_whole_read_reports_it(messy: SheetsHar
     edits += messy.type_as_person(f"'Invoices'!K{second}", [["b"]])
     part = connector.fetch_delivered("Invoices", _bodies(edits), fields=[])
     assert part is not None
-    by_row = {r.data["_row"]: r for r in part}
+    by_row = {r.row: r for r in part}
     whole = _whole(connector)
-    assert by_row[second].data["_problem"] == whole[second].data["_problem"]
-    assert "_problem" not in by_row[first].data and by_row[first] == whole[first]
+    assert by_row[second].problem is not None
+    assert by_row[second].problem == whole[second].problem
+    assert by_row[first].problem is None and by_row[first] == whole[first]
 
 
 def test_what_moves_rows_or_touches_the_header_means_a_whole_read(

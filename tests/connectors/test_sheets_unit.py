@@ -360,30 +360,24 @@ def test_rows_become_records_with_problems_for_blank_and_repeated_keys() -> None
     tab = Tab.read("Invoices", value_range, header_row=2)
     assert tab.duplicate_headers() == ["Vendor"]
     records = tab.records("Invoice #")
-    assert [(r.external_id, r.data) for r in records] == [
-        ("INV-1", {"Invoice #": " INV-1 ", "Vendor": "Acme", "_row": 3}),
+    assert [(r.external_id, r.data, r.row, r.problem) for r in records] == [
+        ("INV-1", {"Invoice #": " INV-1 ", "Vendor": "Acme"}, 3, None),
         (
             None,
-            {
-                "Invoice #": "",
-                "Vendor": "No number",
-                "_row": 6,
-                "_problem": "Invoices row 6 has no Invoice #",
-            },
+            {"Invoice #": "", "Vendor": "No number"},
+            6,
+            "Invoices row 6 has no Invoice #",
         ),
-        ("INV-2", {"Invoice #": "INV-2", "Vendor": "Böse", "_row": 7}),
+        ("INV-2", {"Invoice #": "INV-2", "Vendor": "Böse"}, 7, None),
         (
             "INV-1",
-            {
-                "Invoice #": "INV-1",
-                "Vendor": "Acme again",
-                "_row": 8,
-                "_problem": "Invoices row 3 and row 8 have the same Invoice # INV-1",
-            },
+            {"Invoice #": "INV-1", "Vendor": "Acme again"},
+            8,
+            "Invoices row 3 and row 8 have the same Invoice # INV-1",
         ),
     ]
     kept = tab.records("Invoice #", keep={"Amount"})
-    assert kept[0].data == {"Invoice #": " INV-1 ", "_row": 3}
+    assert (kept[0].data, kept[0].row) == ({"Invoice #": " INV-1 "}, 3)
 
 
 def test_an_empty_tab_has_no_rows() -> None:

@@ -2,8 +2,8 @@
 
 The seeded Invoices tab is the generated production's (about 60 rows, blank rows included)
 without its planted duplicate row: the contract suite counts every record a pull yields,
-and a duplicate comes out as a `_problem` record. Duplicates and blank keys are covered by
-tests/connectors/test_sheets.py instead.
+and a duplicate comes out as a problem record (`SourceRecord.problem`). Duplicates and
+blank keys are covered by tests/connectors/test_sheets.py instead.
 """
 
 from __future__ import annotations

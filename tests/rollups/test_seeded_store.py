@@ -84,11 +84,8 @@ def _issue(issue: JiraIssue, production: Production) -> dict[str, Any]:
 
 def _rows(tab: Any) -> list[dict[str, Any]]:
     header, *rows = tab.rows
-    return [
-        {**dict(zip(header, cells, strict=True)), "_row": number}
-        for number, cells in enumerate(rows, start=2)
-        if any(cells)
-    ]
+    # Row numbers do not matter here (they only place problem rows): data alone, as pulled.
+    return [dict(zip(header, cells, strict=True)) for cells in rows if any(cells)]
 
 
 def ingest(store: Store, production: Production) -> None:

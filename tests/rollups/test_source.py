@@ -90,13 +90,14 @@ def fill(store: Store) -> None:
         "Milestone": "Alpha",
         "Budget Line": "Art Outsourcing (Alpha)",
         "PO": "",
-        "_row": 16,
     }
-    blank = {"_row": 11, "_problem": "the row has no Invoice #"}
     engine.ingest(
         "sheets",
         "Invoices",
-        [SourceRecord(entity="Invoices", data=row), SourceRecord(entity="Invoices", data=blank)],
+        [
+            SourceRecord(entity="Invoices", data=row, row=16),
+            SourceRecord(entity="Invoices", data={}, row=11, problem="the row has no Invoice #"),
+        ],
     )
     with store.transaction() as tx:
         tx.conn.execute(t.sync_runs.insert(), [

@@ -14,9 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from syncd.api.admin.redact import Redactor
 from syncd.api.services import Services, ServicesDep
 from syncd.mapping_versions import MappingVersions
+from syncd.redaction import Redactor
 from syncd.store.cursors import RunRow
 from syncd.store.store import Tx
 
