@@ -122,9 +122,7 @@ class JiraClient:
         adapter = HttpxAdapter(self._http)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        info = self._call(
-            lambda: json_loads(session.get(self._url("serverInfo"))), endpoint="GET serverInfo"
-        )
+        info = self._call(partial(self._get_json, session, "serverInfo"), endpoint="GET serverInfo")
         if not isinstance(info, dict) or info.get("deploymentType") != "Cloud":
             session.close()
             kind = info.get("deploymentType") if isinstance(info, dict) else None
@@ -139,9 +137,11 @@ class JiraClient:
         """The URL of a REST v3 resource, e.g. `issue/HRB-1`."""
         return f"{self._api}/{path}"
 
-    def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    def _get_json(
+        self, session: ResilientSession, path: str, params: dict[str, Any] | None = None
+    ) -> Any:
         """`GET` a resource and read its JSON (a `JIRAError` when Jira refuses)."""
-        return json_loads(self.session().get(self._url(path), params=params))
+        return json_loads(session.get(self._url(path), params=params))
 
     # -- one call -------------------------------------------------------------------------
     def _call(self, call: Callable[[], T], *, endpoint: str, attempts: int = 6) -> T:
@@ -202,32 +202,36 @@ class JiraClient:
 
         `retried=False` makes one attempt (for callers that must answer quickly).
         """
-        self.session()
+        session = self.session()
         found = self._call(
-            partial(self._get_json, "myself"), endpoint="GET myself", attempts=6 if retried else 1
+            partial(self._get_json, session, "myself"),
+            endpoint="GET myself",
+            attempts=6 if retried else 1,
         )
         return dict(found)
 
     def fields(self) -> list[dict[str, Any]]:
         """`GET field`: every system and custom field of the site."""
-        self.session()
-        return list(self._call(partial(self._get_json, "field"), endpoint="GET field"))
+        session = self.session()
+        return list(self._call(partial(self._get_json, session, "field"), endpoint="GET field"))
 
     def search(self, jql: str, fields: list[str], limit: int, token: str | None) -> dict[str, Any]:
         """One page of `GET search/jql`: `{"issues", "nextPageToken"?, "isLast"}`."""
-        self.session()
+        session = self.session()
         params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": limit}
         if token:
             params["nextPageToken"] = token
-        page = self._call(partial(self._get_json, "search/jql", params), endpoint="GET search/jql")
+        page = self._call(
+            partial(self._get_json, session, "search/jql", params), endpoint="GET search/jql"
+        )
         return dict(page)
 
     def issue(self, key: str, fields: list[str], *, expand: str | None = None) -> dict[str, Any]:
         """`GET issue/{key}` with the given fields (404: a JiraRefusal with status 404)."""
-        self.session()
+        session = self.session()
         params = {"fields": ",".join(fields), **({"expand": expand} if expand is not None else {})}
         found = self._call(
-            partial(self._get_json, f"issue/{key}", params), endpoint="GET issue/{key}"
+            partial(self._get_json, session, f"issue/{key}", params), endpoint="GET issue/{key}"
         )
         return dict(found)
 
@@ -258,12 +262,13 @@ class JiraClient:
 
     def users(self) -> list[dict[str, Any]]:
         """Every user of the site: `GET users/search`, a page at a time until an empty one."""
-        self.session()
+        session = self.session()
         found: list[dict[str, Any]] = []
         for page in range(MAX_USER_PAGES):
             params = {"startAt": page * USER_PAGE, "maxResults": USER_PAGE}
             batch: list[Any] = self._call(
-                partial(self._get_json, "users/search", params), endpoint="GET users/search"
+                partial(self._get_json, session, "users/search", params),
+                endpoint="GET users/search",
             )
             if not batch:
                 break
