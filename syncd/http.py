@@ -14,7 +14,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -37,6 +37,7 @@ Sleep = Callable[[float], None]
 Clock = Callable[[], float]
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+CREDENTIAL_STATUSES = frozenset({401})
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -66,11 +67,16 @@ def raise_for_status(
     message: str,
     *,
     auth_setting: str,
+    credential_statuses: Collection[int] = CREDENTIAL_STATUSES,
+    refused: str = "the credentials were refused",
 ) -> None:
     """Raise the error a non-2xx answer means; return quietly on success.
 
     401 (and 403 with Jira's authentication-denied header) is bad credentials: it names the
     setting to fix. 408/425/429/5xx are transient. Every other 4xx is permanent for this call.
+    An endpoint that refuses credentials with other statuses says so in
+    `credential_statuses` (ShotGrid's token endpoint answers a wrong script key with 400),
+    and `refused` words whose credentials they were.
     """
     if status < 400:
         return
@@ -78,10 +84,8 @@ def raise_for_status(
     denied = next(
         (v for k, v in headers.items() if k.lower() == "x-authentication-denied-reason"), None
     )
-    if status == 401 or (status == 403 and denied):
-        raise AuthError(
-            connector, f"the credentials were refused ({status}: {message})", setting=auth_setting
-        )
+    if status in credential_statuses or (status == 403 and denied):
+        raise AuthError(connector, f"{refused} ({status}: {message})", setting=auth_setting)
     if status in TRANSIENT_STATUSES:
         raise TransientError(
             connector,

@@ -1,15 +1,23 @@
-"""HTTP calls to Jira Cloud's REST API v3 through the `jira` library, and nothing else.
+"""HTTP calls to Jira Cloud's REST API v3 through the `jira` library's public API, and nothing else.
 
 Every call takes a token from its endpoint's client-side rate limiter (Jira counts burst
-limits per endpoint and method) and runs under the shared retry
-policy (`syncd.http.retry_policy`: transient errors only, `Retry-After` honoured, bounded).
-The library's own retries are off (`max_retries=0`): retrying is syncd's. A `JIRAError` is
-classified by `syncd.http.raise_for_status`, so bad credentials name the setting to fix.
+limits per endpoint and method) and runs under the shared retry policy
+(`syncd.http.retry_policy`: transient errors only, `Retry-After` honoured, bounded). A
+`JIRAError` is classified by `syncd.http.raise_for_status`, so bad credentials name the
+setting to fix.
 
-The library's session sends through an httpx client (see `transport.py`). Where a library
-convenience method costs calls the connector does not need, the REST endpoint is called
-through the library's own session instead (it carries the auth and headers); each such
-place says why.
+Why the library's session rather than its `JIRA` facade: `jira.JIRA` builds its requests
+session inside its constructor and offers no public way to give it a transport (the session
+is only reachable as the private `_session`), and three of the calls made here have no
+public method that does not cost extra calls (`enhanced_search_issues` reads `GET field`
+again for its JQL-name cache and rewrites `fields`; `search_users` needs a query; `Issue.update`
+reads the issue before and after the PUT). So the connector uses the library one level down,
+through public names only: its `ResilientSession` (the JSON headers, Basic auth, and a
+`JIRAError` out of Jira's error envelope for every failed answer), built here with
+`max_retries=0` (retrying is syncd's), the headers `JIRA.DEFAULT_OPTIONS` gives every
+request, and `jira.utils.json_loads` to read answers. The session sends through an httpx
+client (see `transport.py`, mounted with requests' public `Session.mount`), like every other
+connector: one place for timeouts and connection pools, one seam for tests.
 """
 
 from __future__ import annotations
@@ -22,10 +30,11 @@ from functools import partial
 from typing import Any, TypeVar
 
 import httpx
-import jira
 import requests
+from jira import JIRA
 from jira.exceptions import JIRAError
-from jira.resilientsession import parse_errors
+from jira.resilientsession import ResilientSession, parse_errors
+from jira.utils import json_loads
 
 from syncd.errors import PermanentError, TransientError
 from syncd.http import EndpointRateLimits, raise_for_status, retry_policy, transport_error
@@ -76,7 +85,7 @@ def _envelope(response: requests.Response | None) -> tuple[list[str], dict[str, 
 
 
 class JiraClient:
-    """A rate-limited, retrying `jira.JIRA` for one site, built on first use."""
+    """A rate-limited, retrying session with one Jira Cloud site, checked on first use."""
 
     def __init__(
         self,
@@ -90,43 +99,49 @@ class JiraClient:
         self.name, self._config = name, config
         self._http, self._sleep, self.limits = http, sleep, limits
         self._auth_setting = f"connectors.{name}.api_token"
-        self._library: jira.JIRA | None = None
+        self._api = f"{config.site()}/rest/api/3"
+        self._session: ResilientSession | None = None
         self._lock = threading.Lock()
 
-    # -- the library ----------------------------------------------------------------------
-    def library(self) -> jira.JIRA:
-        """The `jira.JIRA` client, made (and checked to be Jira Cloud) on first use."""
+    # -- the session ----------------------------------------------------------------------
+    def session(self) -> ResilientSession:
+        """The library's session with the site, made (and checked to be Jira Cloud) on first use."""
         with self._lock:
-            if self._library is None:
-                self._library = self._connect()
-            return self._library
+            if self._session is None:
+                self._session = self._connect()
+            return self._session
 
-    def _connect(self) -> jira.JIRA:
+    def _connect(self) -> ResilientSession:
         config = self._config
-        library = jira.JIRA(
-            server=config.site(),
-            basic_auth=(config.email, config.api_token.get_secret_value()),
-            options={"rest_api_version": "3"},
-            max_retries=0,
-            # The constructor's serverInfo call would go out before the httpx adapter is
-            # mounted and outside syncd's retry policy: it is made just below instead.
-            get_server_info=False,
-        )
+        session = ResilientSession(max_retries=0)  # retrying is syncd's
+        # The headers `jira.JIRA` puts on its session: JSON bodies, no XSRF check, no caching.
+        headers = JIRA.DEFAULT_OPTIONS["headers"]
+        assert isinstance(headers, dict)  # typed `object` in the library
+        session.headers.update(headers)
+        session.auth = (config.email, config.api_token.get_secret_value())
         adapter = HttpxAdapter(self._http)
-        library._session.mount("https://", adapter)
-        library._session.mount("http://", adapter)
-        info = self._call(library.server_info, endpoint="GET serverInfo")
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        info = self._call(partial(self._get_json, session, "serverInfo"), endpoint="GET serverInfo")
         if not isinstance(info, dict) or info.get("deploymentType") != "Cloud":
+            session.close()
             kind = info.get("deploymentType") if isinstance(info, dict) else None
             raise PermanentError(
                 self.name,
                 f"{config.site()} is not Jira Cloud (deploymentType {kind!r}); "
                 "this connector speaks Jira Cloud's REST API v3",
             )
-        # What the constructor does with serverInfo: the library then takes Cloud's paths.
-        library.deploymentType = info["deploymentType"]
-        library._version = tuple(info.get("versionNumbers") or (0, 0, 0))
-        return library
+        return session
+
+    def _url(self, path: str) -> str:
+        """The URL of a REST v3 resource, e.g. `issue/HRB-1`."""
+        return f"{self._api}/{path}"
+
+    def _get_json(
+        self, session: ResilientSession, path: str, params: dict[str, Any] | None = None
+    ) -> Any:
+        """`GET` a resource and read its JSON (a `JIRAError` when Jira refuses)."""
+        return json_loads(session.get(self._url(path), params=params))
 
     # -- one call -------------------------------------------------------------------------
     def _call(self, call: Callable[[], T], *, endpoint: str, attempts: int = 6) -> T:
@@ -187,49 +202,48 @@ class JiraClient:
 
         `retried=False` makes one attempt (for callers that must answer quickly).
         """
-        library = self.library()
-        return dict(self._call(library.myself, endpoint="GET myself", attempts=6 if retried else 1))
+        session = self.session()
+        found = self._call(
+            partial(self._get_json, session, "myself"),
+            endpoint="GET myself",
+            attempts=6 if retried else 1,
+        )
+        return dict(found)
 
     def fields(self) -> list[dict[str, Any]]:
         """`GET field`: every system and custom field of the site."""
-        library = self.library()
-        return list(self._call(library.fields, endpoint="GET field"))
+        session = self.session()
+        return list(self._call(partial(self._get_json, session, "field"), endpoint="GET field"))
 
     def search(self, jql: str, fields: list[str], limit: int, token: str | None) -> dict[str, Any]:
         """One page of `GET search/jql`: `{"issues", "nextPageToken"?, "isLast"}`."""
-        library = self.library()
+        session = self.session()
         params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": limit}
         if token:
             params["nextPageToken"] = token
-        # Through the library's JSON GET rather than `enhanced_search_issues`: that method
-        # first reads `GET field` again for its own JQL-name cache (a call per client the
-        # connector does not need: it already read the fields) and rewrites `fields`.
         page = self._call(
-            lambda: library._get_json("search/jql", params=params), endpoint="GET search/jql"
+            partial(self._get_json, session, "search/jql", params), endpoint="GET search/jql"
         )
         return dict(page)
 
     def issue(self, key: str, fields: list[str], *, expand: str | None = None) -> dict[str, Any]:
         """`GET issue/{key}` with the given fields (404: a JiraRefusal with status 404)."""
-        library = self.library()
-        wanted = ",".join(fields)
+        session = self.session()
+        params = {"fields": ",".join(fields), **({"expand": expand} if expand is not None else {})}
         found = self._call(
-            lambda: library.issue(key, fields=wanted, expand=expand), endpoint="GET issue/{key}"
+            partial(self._get_json, session, f"issue/{key}", params), endpoint="GET issue/{key}"
         )
-        return dict(found.raw)
+        return dict(found)
 
     def edit(self, key: str, fields: dict[str, Any]) -> None:
         """`PUT issue/{key}` with `{"fields": ...}` (204)."""
-        library = self.library()
-        url = library._get_url(f"issue/{key}")
-        body = json.dumps({"fields": fields})
-        # Through the library's session rather than `Issue.update`, which needs the issue
-        # read first and reads it again after the PUT: two calls per edit for nothing.
-        self._call(lambda: library._session.put(url, data=body), endpoint="PUT issue/{key}")
+        session = self.session()
+        url, body = self._url(f"issue/{key}"), json.dumps({"fields": fields})
+        self._call(lambda: session.put(url, data=body), endpoint="PUT issue/{key}")
 
     def transition(self, key: str, transition_id: str) -> None:
         """`POST issue/{key}/transitions` with the transition's id (204)."""
-        library = self.library()
+        session = self.session()
         if not transition_id.isdigit():
             raise JiraRefusal(
                 self.name,
@@ -238,21 +252,22 @@ class JiraClient:
                 messages=[],
                 errors={},
             )
-        # A numeric id: the library posts it at once (a name would make it list them first).
+        url = self._url(f"issue/{key}/transitions")
+        # The body `JIRA.transition_issue` sends for a numeric id and no field values.
+        body = json.dumps({"transition": {"id": int(transition_id)}, "fields": {}})
         self._call(
-            lambda: library.transition_issue(key, transition_id),
+            lambda: json_loads(session.post(url, data=body)),
             endpoint="POST issue/{key}/transitions",
         )
 
     def users(self) -> list[dict[str, Any]]:
         """Every user of the site: `GET users/search`, a page at a time until an empty one."""
-        library = self.library()
+        session = self.session()
         found: list[dict[str, Any]] = []
         for page in range(MAX_USER_PAGES):
             params = {"startAt": page * USER_PAGE, "maxResults": USER_PAGE}
-            # No library method reads `users/search` (its `search_users` needs a query).
             batch: list[Any] = self._call(
-                partial(library._get_json, "users/search", params=params),
+                partial(self._get_json, session, "users/search", params),
                 endpoint="GET users/search",
             )
             if not batch:
@@ -263,7 +278,6 @@ class JiraClient:
     def close(self) -> None:
         """Close the library's session (the httpx client belongs to the connector)."""
         with self._lock:
-            if self._library is not None:
-                session: requests.Session = self._library._session
-                session.close()
-                self._library = None
+            if self._session is not None:
+                self._session.close()
+                self._session = None

@@ -1,14 +1,16 @@
 """A `requests` transport adapter that sends through an `httpx.Client`.
 
-The `jira` library builds every request (URLs, Basic auth, headers, JSON bodies) and parses
-every answer (its `JIRAError` from Jira's error envelope) on a `requests` session. Mounting
-this adapter on that session makes the bytes travel through httpx instead, like every other
+The `jira` library's session (`jira.resilientsession.ResilientSession`) prepares every
+request (Basic auth, headers, JSON bodies) and turns every failed answer into its
+`JIRAError` (from Jira's error envelope). Mounting this adapter on that session (requests'
+public `Session.mount`) makes the bytes travel through httpx instead, like every other
 connector's: one place for timeouts and connection pools, and one seam for tests (an
 injected `httpx.MockTransport`, or respx) under the real library code.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -85,7 +87,8 @@ class HttpxAdapter(BaseAdapter):
         # Repeated headers are joined with commas, as urllib3 does for requests.
         response.headers = CaseInsensitiveDict(answer.headers.items())
         response.encoding = get_encoding_from_headers(response.headers)
-        response._content = answer.content  # already decoded (gzip...) by httpx
+        # requests reads the body from `raw` (public, file-like); httpx already decoded it.
+        response.raw = io.BytesIO(answer.content)
         response.url = request.url or str(answer.url)
         response.request = request
         return response

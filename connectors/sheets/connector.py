@@ -34,20 +34,10 @@ from syncd.connector import (
 )
 from syncd.errors import AuthError, PermanentError, UnsupportedCapability
 
+from .a1 import row_span, whole_column, whole_row, whole_tab
 from .client import HTTPClientFactory, SheetsClient
 from .config import SheetsConfig
-from .rows import (
-    RowShape,
-    Tab,
-    cells,
-    column_cells,
-    columns_of,
-    live,
-    row_span,
-    whole_column,
-    whole_row,
-    whole_tab,
-)
+from .rows import RowShape, Tab, cells, column_cells, columns_of, live
 from .webhooks import edited_rows, parse_delivery
 from .writes import Located, cell_value
 

@@ -10,85 +10,13 @@ at `"<tab> row <n>"`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from syncd.connector import SourceRecord
 
-_A1_CELL = re.compile(r"^\$?([A-Za-z]*)\$?(\d*)$")
-
-
-def quote_title(title: str) -> str:
-    """A tab title as A1 notation wants it: single-quoted, inner quotes doubled."""
-    return "'" + title.replace("'", "''") + "'"
-
-
-def column_letters(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    """A -> 0, Z -> 25, AA -> 26."""
-    index = 0
-    for char in letters.upper():
-        index = index * 26 + ord(char) - ord("A") + 1
-    return index - 1
-
-
-def whole_tab(title: str) -> str:
-    """The range of a whole tab."""
-    return quote_title(title)
-
-
-def whole_row(title: str, row: int) -> str:
-    """The range of one row (1-based)."""
-    return f"{quote_title(title)}!{row}:{row}"
-
-
-def row_span(title: str, first: int, last: int) -> str:
-    """The range of rows `first` to `last` (1-based, inclusive)."""
-    return f"{quote_title(title)}!{first}:{last}"
-
-
-def whole_column(title: str, index: int) -> str:
-    """The range of one column (0-based index)."""
-    letters = column_letters(index)
-    return f"{quote_title(title)}!{letters}:{letters}"
-
-
-def cell(title: str, row: int, index: int) -> str:
-    """One cell: 1-based row, 0-based column."""
-    return f"{quote_title(title)}!{column_letters(index)}{row}"
-
-
-@dataclass(frozen=True, slots=True)
-class Bounds:
-    """Where a returned ValueRange starts, and how wide the grid is (from its `range`)."""
-
-    first_row: int  # 1-based
-    first_column: int  # 0-based
-    last_column: int | None  # 0-based, inclusive; None when the range does not say
-
-
-def bounds_of(value_range: dict[str, Any]) -> Bounds:
-    """Parse the `range` Google returns, e.g. `Invoices!A1:Z1000` or `'My tab'!C1:C40`."""
-    text = str(value_range.get("range", ""))
-    area = text.rpartition("!")[2]
-    start, _, end = area.partition(":")
-    first = _A1_CELL.match(start)
-    last = _A1_CELL.match(end) if end else first
-    first_col = column_index(first.group(1)) if first and first.group(1) else 0
-    first_row = int(first.group(2)) if first and first.group(2) else 1
-    last_col = column_index(last.group(1)) if last and last.group(1) else None
-    return Bounds(first_row, first_col, last_col)
+from .a1 import bounds_of
 
 
 def cells(value_range: dict[str, Any]) -> list[list[str]]:

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rows import Tab, bounds_of, cell, column_cells, columns_of
+from .a1 import bounds_of, cell
+from .rows import Tab, column_cells, columns_of
 
 
 @dataclass

@@ -15,14 +15,20 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from syncd.errors import AuthError, PermanentError
-from syncd.http import RateLimiter, raise_for_status, retry_policy, transport_error
+from syncd.errors import PermanentError
+from syncd.http import (
+    CREDENTIAL_STATUSES,
+    RateLimiter,
+    raise_for_status,
+    retry_policy,
+    transport_error,
+)
 
 from .config import ShotGridConfig
 
@@ -33,6 +39,9 @@ log = logging.getLogger(__name__)
 SEARCH_CONTENT_TYPE = "application/vnd+shotgun.api3_hash+json"
 JSON_CONTENT_TYPE = "application/json"
 USER_AGENT = "syncd (ShotGrid connector)"
+# The token endpoint answers a wrong script name or key with 400 ("Can't authenticate
+# script ..."), not 401: both mean the credentials were refused.
+TOKEN_REFUSALS = frozenset({400, 401})
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -131,16 +140,11 @@ class ShotGridClient:
             )
         except httpx.TransportError as exc:
             raise transport_error(self.name, exc) from exc
-        if response.status_code in (400, 401):
-            # The token endpoint answers a wrong script name or key with 400 ("Can't
-            # authenticate script ..."), not 401: both mean the credentials were refused.
-            raise AuthError(
-                self.name,
-                f"ShotGrid refused API script {self._config.script_name!r} "
-                f"({response.status_code}: {self._message(response)})",
-                setting=self._auth_setting,
-            )
-        self._raise_for(response)
+        self._raise_for(
+            response,
+            credential_statuses=TOKEN_REFUSALS,
+            refused=f"ShotGrid refused API script {self._config.script_name!r}",
+        )
         try:
             body = response.json()
             value, lifetime = str(body["access_token"]), float(body.get("expires_in") or 600)
@@ -221,7 +225,13 @@ class ShotGridClient:
         token = self._token
         return token.value if token is not None else None
 
-    def _raise_for(self, response: httpx.Response) -> None:
+    def _raise_for(
+        self,
+        response: httpx.Response,
+        *,
+        credential_statuses: Collection[int] = CREDENTIAL_STATUSES,
+        refused: str = "the credentials were refused",
+    ) -> None:
         if response.is_success:
             return
         message = self._message(response)
@@ -232,6 +242,8 @@ class ShotGridClient:
                 response.headers,
                 message,
                 auth_setting=self._auth_setting,
+                credential_statuses=credential_statuses,
+                refused=refused,
             )
         except PermanentError as exc:
             text = str(exc).removeprefix(f"[{self.name}] ")

@@ -1,5 +1,5 @@
-"""The Jira connector's wire paths with respx (the `jira` library sends through httpx), and
-its pure parts: JQL and cursor, custom field translation, webhooks, config."""
+"""The Jira connector's wire paths with respx (the `jira` library's session sends through
+httpx), and its pure parts: JQL and cursor, custom field translation, webhooks, config."""
 
 from __future__ import annotations
 
@@ -446,6 +446,85 @@ def test_issue_edits_go_out_a_few_at_a_time(concurrency: int) -> None:
         conn.close()
     assert sorted(result.written) == sorted(i.external_id for i in items)
     assert most[0] == concurrency
+
+
+# -- the library's session ------------------------------------------------------------------
+
+
+def test_the_session_sends_jira_headers_and_one_request_per_attempt() -> None:
+    """The library's own retries are off: each attempt of the shared policy is one request."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "PUT":
+            return httpx.Response(503, json={"errorMessages": ["busy"]})
+        return _cloud_info(request) or httpx.Response(204)
+
+    slept: list[float] = []
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        conn = JiraConnector("jira", _config(), http=http, sleep=slept.append)
+        conn.client.transition("HRB-1", "31")
+        with pytest.raises(TransientError, match="503: busy"):
+            conn.client.edit("HRB-1", {"summary": "x"})
+        conn.close()
+    info, move, *edits = seen
+    assert info.url == f"{API}/serverInfo" and move.url == f"{API}/issue/HRB-1/transitions"
+    # What `JIRA.transition_issue` sends for a numeric id.
+    assert json.loads(move.content) == {"transition": {"id": 31}, "fields": {}}
+    for request in (info, move, *edits):
+        assert request.headers["authorization"].startswith("Basic ")
+        assert request.headers["content-type"] == "application/json"
+        assert request.headers["x-atlassian-token"] == "no-check"
+        assert request.headers["accept"].startswith("application/json")
+    assert len(edits) == 6 and len(slept) == 5  # the shared policy's attempts, no more
+
+
+def test_a_429_is_retried_after_its_retry_after_and_the_retry_is_paced() -> None:
+    """Retry-After sets the shared policy's wait; the retry still takes its endpoint's token."""
+    clock = _Clock()
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "2"}, json={"errorMessages": ["slow"]}),
+            httpx.Response(204),
+        ]
+    )
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return _cloud_info(request) or next(answers)
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+        # 6 calls a minute: a burst of one, then one every 10 s.
+        config = _config(rate_limit_per_minute=6)
+        conn = JiraConnector("jira", config, http=http, clock=clock, sleep=clock.sleep)
+        conn.client.edit("HRB-1", {"summary": "x"})
+        conn.close()
+    retry_wait, paced = clock.waits
+    assert 2.0 <= retry_wait <= 2.1  # Retry-After, plus a little jitter
+    assert retry_wait + paced == pytest.approx(10.0)  # the bucket's refill, not a second less
+    assert conn.client.limits.waited["PUT issue/{key}"] == pytest.approx(paced)
+
+
+@respx.mock(assert_all_mocked=True)
+def test_a_400_is_a_permanent_refusal_of_that_issue_and_not_retried(
+    site: respx.MockRouter, connector: JiraConnector, slept: list[float]
+) -> None:
+    put = site.put(f"{API}/issue/HRB-1").mock(
+        return_value=httpx.Response(
+            400,
+            json={"errorMessages": [], "errors": {"customfield_1": "Option 'Zeta' is not valid"}},
+        )
+    )
+    item = PushItem(external_id="HRB-1", payload={"fields": {"Milestone": "Zeta"}})
+    result = connector.push("issue", [item])
+    assert result.written == [] and put.call_count == 1 and slept == []
+    assert "Option 'Zeta' is not valid" in result.rejected["HRB-1"]
+    refused = site.get(f"{API}/issue/HRB-2").mock(
+        return_value=httpx.Response(400, json={"errorMessages": ["Bad field list."]})
+    )
+    with pytest.raises(PermanentError, match="400: Bad field list") as failed:
+        connector.client.issue("HRB-2", ["summary"])
+    assert not isinstance(failed.value, TransientError) and refused.call_count == 1
 
 
 # -- the transport -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from connectors.sheets import SheetsConnector
+from connectors.sheets.a1 import cell
 from syncd.connector import SourceRecord
 from syncd.engine import Engine
 from syncd.mapping.load import MappingSet, read_sources
@@ -94,9 +95,8 @@ def test_the_engine_refreshes_a_tab_from_its_edited_rows(
     key = next(k for k, row in sorted(sheets.keys().items(), key=lambda kv: kv[1]) if row > 3)
     row = sheets.keys()[key]
     status = sheets.header().index("Status")
-    column = chr(ord("A") + status)
     new = "Approved" if sheets.cell(key, "Status") == "Paid" else "Paid"
-    edits = sheets.type_as_person(f"'Invoices'!{column}{row}", [[new]])
+    edits = sheets.type_as_person(cell("Invoices", row, status), [[new]])
     before = _reads(sheets)
     report = engine.refresh("sheets", "Invoices", None, deliveries=_bodies(edits))
     assert _reads(sheets) == before + 1

@@ -18,19 +18,14 @@ import google.oauth2.credentials
 import gspread
 import pytest
 import requests
+from gspread.utils import column_letter_to_index
 from pydantic import ValidationError
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from connectors.sheets import SheetsConfig, SheetsConnector
-from connectors.sheets.rows import (
-    Tab,
-    bounds_of,
-    column_index,
-    column_letters,
-    quote_title,
-    whole_column,
-)
+from connectors.sheets.a1 import Bounds, bounds_of, cell, column_letters, whole_column, whole_tab
+from connectors.sheets.rows import Tab
 from connectors.sheets.webhooks import parse_delivery
 from connectors.sheets.writes import Located, cell_value, displayed
 from syncd.connector import PushItem
@@ -334,13 +329,18 @@ def test_secrets_stay_masked_and_loopback_urls_are_accepted() -> None:
 
 def test_a1_helpers() -> None:
     assert [column_letters(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
-    assert all(column_index(column_letters(i)) == i for i in range(2000))
-    assert quote_title("Bob's tab") == "'Bob''s tab'"
+    assert all(column_letter_to_index(column_letters(i)) == i + 1 for i in range(2000))
+    assert whole_tab("Bob's tab") == "'Bob''s tab'"
     assert whole_column("Invoices", 27) == "'Invoices'!AB:AB"
+    assert cell("A1", 12, 26) == "'A1'!AA12"
     bounds = bounds_of({"range": "'My!tab'!C5:AB1000"})
     assert (bounds.first_row, bounds.first_column, bounds.last_column) == (5, 2, 27)
     assert bounds_of({"range": "Invoices!A1"}).last_column == 0
     assert bounds_of({}).first_row == 1
+    # Whole rows and columns, open ends and absolute references, as Google may send them.
+    assert bounds_of({"range": "T!3:4"}) == Bounds(3, 0, None)
+    assert bounds_of({"range": "T!$B$2:$D"}) == Bounds(2, 1, 3)
+    assert bounds_of({"range": "T!not a range"}) == Bounds(1, 0, None)
 
 
 def test_rows_become_records_with_problems_for_blank_and_repeated_keys() -> None:

@@ -204,6 +204,7 @@ def test_refused_credentials_name_the_setting_and_never_the_key(
         connector.fetch("Task", ["1"], fields=[])
     assert caught.value.setting == "connectors.shotgrid.script_key"
     assert "Can't authenticate script" in str(caught.value) and KEY not in str(caught.value)
+    assert "ShotGrid refused API script 'syncd' (400: " in str(caught.value)
 
 
 @respx.mock(assert_all_called=True)

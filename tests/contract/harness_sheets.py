@@ -21,8 +21,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.sheets import SheetsConfig, SheetsConnector
+from connectors.sheets.a1 import column_letters
 from connectors.sheets.config import DEFAULT_KEYS
-from connectors.sheets.rows import column_letters
 from syncd.connector import PushItem, SourceRecord
 from syncd_sandbox.dataset import MIN_ISSUES, generate
 from syncd_sandbox.production import Production, SheetTab

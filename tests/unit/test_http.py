@@ -10,6 +10,7 @@ from syncd.errors import AuthError, PermanentError, TransientError
 from syncd.http import (
     RateLimiter,
     raise_for_response,
+    raise_for_status,
     retry_after_seconds,
     retry_policy,
     transport_error,
@@ -113,3 +114,19 @@ def test_a_clock_minute_quota_is_never_exceeded_in_any_minute(quota: int) -> Non
     for start in range(300):  # every window of 60 s, whatever its alignment
         assert sum(start <= m < start + 60 for m in moments) <= quota
     assert len(moments) / (moments[-1] / 60) >= quota * 0.85  # and close to the quota
+
+
+def test_an_endpoint_may_say_which_statuses_refuse_its_credentials() -> None:
+    with pytest.raises(PermanentError, match="400: bad script"):
+        raise_for_status("tool", 400, {}, "bad script", auth_setting="connectors.tool.key")
+    with pytest.raises(AuthError, match=r"tool refused script 'x' \(400: bad script\)") as refused:
+        raise_for_status(
+            "tool",
+            400,
+            {},
+            "bad script",
+            auth_setting="connectors.tool.key",
+            credential_statuses={400, 401},
+            refused="tool refused script 'x'",
+        )
+    assert refused.value.setting == "connectors.tool.key"
