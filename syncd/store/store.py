@@ -186,7 +186,11 @@ class Store:
                 url, pool_pre_ping=True, json_serializer=dumps, json_deserializer=loads
             )
         if migrate:
-            upgrade(self.engine)
+            try:
+                upgrade(self.engine)
+            except BaseException:
+                self.engine.dispose()  # a refused start leaves no connection behind
+                raise
 
     @contextmanager
     def transaction(self, *, dry_run: bool = False) -> Iterator[Tx]:
