@@ -63,7 +63,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("scenario", nargs="?", default="all", choices=SCENARIOS)
     p.add_argument("--sizes", help="initial sync sizes, Jira issues (default 1000,10000,100000)")
-    p.add_argument("--baseline-sizes", help="naive baseline sizes (default 1000,10000)")
+    p.add_argument("--baseline-sizes", help="baseline sizes (default 1000,10000)")
     p.add_argument("--invoices", type=int, help="invoice rows in the sheet (default 5000)")
     p.add_argument("--latency-ms", type=float, help="sandbox latency per API call (default 50)")
     p.add_argument("--jitter-ms", type=float, help="extra uniform 0..jitter per call (default 10)")
@@ -220,7 +220,7 @@ def _baseline(args: argparse.Namespace, results: Json, out: Console, log: Log) -
             )
         except Exception as exc:  # keep the sizes that worked
             failed[size] = str(exc)[-3000:]
-            log(f"naive baseline, {size:,} issues: failed: {str(exc)[-500:]}")
+            log(f"baseline, {size:,} issues: failed: {str(exc)[-500:]}")
     rows = list(measured)
     done = {m["issues"] for m in measured}
     for size in [r["issues"] for r in results.get("initial") or []]:
@@ -230,7 +230,7 @@ def _baseline(args: argparse.Namespace, results: Json, out: Console, log: Log) -
     results["baseline"] = {"runs": rows, "comparison": comparison, "failed": failed}
     baseline.render(rows, comparison, out)
     if failed:
-        raise RuntimeError(f"the naive baseline failed at {sorted(failed)}")
+        raise RuntimeError(f"the baseline failed at {sorted(failed)}")
 
 
 def _incremental(args: argparse.Namespace, results: Json, out: Console, log: Log) -> None:

@@ -7,7 +7,7 @@ and points a syncd at them. Commands (one JSON object per line, one answer each)
     {"cmd": "calls"}                      API calls per tool and endpoint since the last reset
     {"cmd": "reset_calls"}
     {"cmd": "knobs", "latency_ms": 50, "jitter_ms": 10}     every tool's added latency
-    {"cmd": "quotas", "enabled": false}   turn the Sheets quotas off (the naive baseline)
+    {"cmd": "quotas", "enabled": false}   turn the Sheets quotas off
     {"cmd": "webhooks", "url": "http://127.0.0.1:8000"}     send deliveries to a syncd
     {"cmd": "flush"}                      wait until queued deliveries are out
     {"cmd": "record", "on": true}         start (and clear) or stop recording writes

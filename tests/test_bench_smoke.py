@@ -29,7 +29,13 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    for title in ("Initial sync", "The floor", "Naive baseline", "Incremental", "Webhook ingest"):
+    for title in (
+        "Initial sync",
+        "The floor",
+        "Baseline: an afternoon script",
+        "Incremental",
+        "Webhook ingest",
+    ):
         assert title in done.stdout
 
     results = json.loads(out.read_text())
