@@ -3,8 +3,9 @@
 Nothing here calls a tool: a delivery is answered as soon as it is durably stored, and the
 worker does the rest. Duplicates (a tool's retry, or a replay of a captured delivery) are
 recognized by the dedupe key the connector read from what the tool signs, and change nothing.
-A delivery the store cannot hold is refused alone; the others of its group are stored. Deliveries made by syncd's own account are stored
-(for the record) but queue no work: they are echoes of its own writes.
+A delivery the store cannot hold is refused alone; the others of its group are stored.
+Deliveries made by syncd's own account are stored (for the record) but queue no work: they
+are echoes of its own writes.
 """
 
 from __future__ import annotations
