@@ -75,9 +75,10 @@ def check_fresh(payload: Mapping[str, Any], *, now: float, tolerance: int) -> No
         raise SignatureError(
             "the signed body has no timestamp (milliseconds): a replay could not be told apart"
         )
-    skew = now - stamp / 1000
-    if abs(skew) > tolerance:
-        when = f"{skew:.0f} s old" if skew > 0 else f"{-skew:.0f} s in the future"
+    skew_ms = round(now * 1000) - stamp  # whole ints: a number of any size is fine
+    if abs(skew_ms) > tolerance * 1000:
+        seconds = abs(skew_ms) // 1000
+        when = f"{seconds} s old" if skew_ms > 0 else f"{seconds} s in the future"
         raise SignatureError(
             f"the body's timestamp is {when}; deliveries more than {tolerance} s from now "
             "are refused as replays"

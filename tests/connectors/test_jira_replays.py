@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from connectors.jira import JiraConfig, JiraConnector
@@ -56,6 +56,10 @@ def _body(stamp: Any, changelog: str | None = None, issue_id: str = "10003") -> 
 
 @settings(max_examples=200, deadline=None)
 @given(skew_ms=st.integers(-900_000, 900_000))
+@example(skew_ms=300_000)
+@example(skew_ms=300_001)
+@example(skew_ms=-300_000)
+@example(skew_ms=-300_001)
 def test_a_signed_timestamp_is_accepted_exactly_within_300_s(
     connector: JiraConnector, skew_ms: int
 ) -> None:
@@ -66,6 +70,15 @@ def test_a_signed_timestamp_is_accepted_exactly_within_300_s(
             connector.parse_webhook(headers, body)
     else:
         assert len(connector.parse_webhook(headers, body)) == 1
+
+
+@pytest.mark.parametrize("stamp", [10**400, -(10**400), 0])
+def test_a_timestamp_of_any_size_is_refused_with_a_reason_not_an_error(
+    connector: JiraConnector, stamp: int
+) -> None:
+    body = _body(stamp)
+    with pytest.raises(SignatureError, match="refused as replays"):
+        connector.parse_webhook(sign_jira(body, SECRET), body)
 
 
 @pytest.mark.parametrize("stamp", [None, "1800000000000", 1.8e12, True])
