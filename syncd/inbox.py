@@ -1,9 +1,11 @@
 """The inbox: verify a webhook delivery, store it, and queue its work, in one transaction.
 
 Nothing here calls a tool: a delivery is answered as soon as it is durably stored, and the
-worker does the rest. Duplicates (a tool's retry of the same delivery) are recognized by the
-tool's delivery id and change nothing. Deliveries made by syncd's own account are stored
-(for the record) but queue no work: they are echoes of its own writes.
+worker does the rest. Duplicates (a tool's retry, or a replay of a captured delivery) are
+recognized by the dedupe key the connector read from what the tool signs, and change nothing.
+A delivery the store cannot hold is refused alone; the others of its group are stored.
+Deliveries made by syncd's own account are stored (for the record) but queue no work: they
+are echoes of its own writes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 
 from syncd.connector import Connector, WebhookEvent
 from syncd.jobs.port import JobQueue
-from syncd.store.store import Store
+from syncd.store.inbox import MAX_DELIVERY_ID, MAX_JOB_KEY, row_fault
+from syncd.store.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,37 @@ class Delivery:
     events: Sequence[WebhookEvent]
 
 
+class RefusedDelivery(ValueError):
+    """A verified delivery the inbox cannot keep as it is (answered 400; nothing of it stored)."""
+
+
+Outcome = Accepted | RefusedDelivery
+
+
+def refusal(delivery: Delivery) -> RefusedDelivery | None:
+    """What makes this delivery impossible to store, checked before it joins a group commit
+    (one such row would otherwise fail the whole group's insert)."""
+    name = delivery.connector.name
+    for event in delivery.events:
+        ident = event.delivery_id
+        if not ident or len(ident) > MAX_DELIVERY_ID or "\x00" in ident:
+            what = "empty" if not ident else f"{len(ident)} characters long"
+            if ident and "\x00" in ident:
+                what = "holding a NUL character"
+            return RefusedDelivery(
+                f"the {name} delivery id is {what}; an id of 1 to {MAX_DELIVERY_ID} "
+                "characters (no NUL) is kept"
+            )
+        key = refresh_key(name, event.entity, event.external_id)
+        if len(key) > MAX_JOB_KEY or "\x00" in key:
+            return RefusedDelivery(
+                f"the {name} delivery names a record ({event.entity!r}, "
+                f"{(event.external_id or '')[:40]!r}...) whose key is over {MAX_JOB_KEY} "
+                "characters or holds a NUL character"
+            )
+    return None
+
+
 def accept(
     store: Store,
     queue: JobQueue,
@@ -69,79 +103,129 @@ def accept(
     body: bytes,
     events: Sequence[WebhookEvent],
 ) -> Accepted:
-    """Store one verified delivery and queue its refreshes (one transaction)."""
-    return accept_many(store, queue, [Delivery(connector, headers, body, events)])[0]
+    """Store one verified delivery and queue its refreshes (one transaction).
+
+    Raises RefusedDelivery when the delivery cannot be stored as it is.
+    """
+    [outcome] = accept_many(store, queue, [Delivery(connector, headers, body, events)])
+    if isinstance(outcome, RefusedDelivery):
+        raise outcome
+    return outcome
 
 
-def accept_many(store: Store, queue: JobQueue, deliveries: Sequence[Delivery]) -> list[Accepted]:
+def accept_many(store: Store, queue: JobQueue, deliveries: Sequence[Delivery]) -> list[Outcome]:
     """Store verified deliveries and queue their refreshes, all in one transaction.
 
     One inbox row per tool delivery id (a tool's retry is a duplicate and changes nothing),
-    and one refresh job per source record, coalesced with a waiting one.
+    and one refresh job per source record, coalesced with a waiting one. A delivery that
+    cannot be stored is refused on its own: one checked beforehand (`refusal`) never joins
+    the group, and when the database still refuses the group's rows, the group is stored
+    again one delivery per savepoint, so only the deliveries it refuses fail. An error that
+    is not about the rows (the store is down) is raised: every delivery of the group gets it.
     """
+    outcomes: list[Outcome | None] = [refusal(d) for d in deliveries]
+    valid = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    try:
+        with store.transaction() as tx:
+            stored: list[Outcome] = list(_store(tx, queue, [deliveries[i] for i in valid]))
+    except Exception as exc:
+        if row_fault(exc) is None:
+            raise
+        log.warning(
+            "the store refused a group of %d deliveries (%s): storing them one by one",
+            len(valid),
+            row_fault(exc),
+        )
+        stored = _store_one_by_one(store, queue, [deliveries[i] for i in valid])
+    for index, outcome in zip(valid, stored, strict=True):
+        outcomes[index] = outcome
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _store_one_by_one(
+    store: Store, queue: JobQueue, deliveries: Sequence[Delivery]
+) -> list[Outcome]:
+    """Each delivery in a savepoint of one transaction: the ones the database refuses are
+    undone and refused, the others committed together."""
+    outcomes: list[Outcome] = []
     with store.transaction() as tx:
-        rows: list[dict[str, Any]] = []
-        plans: list[list[tuple[int, list[WebhookEvent], bool]]] = []
-        seen: set[tuple[str, str]] = set()
         for delivery in deliveries:
-            kept = _kept(delivery.headers)
-            by_id: dict[str, list[WebhookEvent]] = {}
-            for event in delivery.events:
-                by_id.setdefault(event.delivery_id, []).append(event)
-            plan = []
-            for delivery_id, events in by_id.items():
-                echo = all(
-                    e.author is not None and e.author == delivery.connector.integration_user
-                    for e in events
+            try:
+                with tx.inbox.savepoint():
+                    outcomes.extend(_store(tx, queue, [delivery]))
+            except Exception as exc:
+                reason = row_fault(exc)
+                if reason is None:
+                    raise
+                log.warning("refused a %s delivery: %s", delivery.connector.name, reason)
+                outcomes.append(RefusedDelivery(f"the store refused this delivery ({reason})"))
+    return outcomes
+
+
+def _store(tx: Tx, queue: JobQueue, deliveries: Sequence[Delivery]) -> list[Accepted]:
+    """Insert the deliveries' new inbox rows and queue their refreshes in `tx`."""
+    rows: list[dict[str, Any]] = []
+    plans: list[list[tuple[int, list[WebhookEvent], bool]]] = []
+    seen: set[tuple[str, str]] = set()
+    for delivery in deliveries:
+        kept = _kept(delivery.headers)
+        by_id: dict[str, list[WebhookEvent]] = {}
+        for event in delivery.events:
+            by_id.setdefault(event.delivery_id, []).append(event)
+        plan = []
+        for delivery_id, events in by_id.items():
+            echo = all(
+                e.author is not None and e.author == delivery.connector.integration_user
+                for e in events
+            )
+            ident = (delivery.connector.name, delivery_id)
+            plan.append((len(rows) if ident not in seen else -1, events, echo))
+            if ident not in seen:
+                seen.add(ident)
+                rows.append(
+                    {
+                        "connector": delivery.connector.name,
+                        "delivery_id": delivery_id,
+                        "received_at": tx.now,
+                        "headers": kept,
+                        "body": delivery.body,
+                        "status": "echo" if echo else "new",
+                        "attempts": 0,
+                        "events": [e.model_dump(mode="json") for e in events],
+                    }
                 )
-                ident = (delivery.connector.name, delivery_id)
-                plan.append((len(rows) if ident not in seen else -1, events, echo))
-                if ident not in seen:
-                    seen.add(ident)
-                    rows.append(
+        plans.append(plan)
+    inserted = tx.inbox.insert_new(rows)
+    jobs: list[tuple[str, dict[str, Any]]] = []
+    results = []
+    for delivery, plan in zip(deliveries, plans, strict=True):
+        stored = duplicates = echoes = queued = 0
+        for index, events, echo in plan:
+            row = rows[index] if index >= 0 else None
+            inbox_id = inserted.get((row["connector"], row["delivery_id"])) if row else None
+            if inbox_id is None:
+                duplicates += 1
+                continue
+            stored += 1
+            if echo:
+                echoes += 1
+                continue
+            for event in events:
+                key = refresh_key(delivery.connector.name, event.entity, event.external_id)
+                jobs.append(
+                    (
+                        key,
                         {
                             "connector": delivery.connector.name,
-                            "delivery_id": delivery_id,
-                            "received_at": tx.now,
-                            "headers": kept,
-                            "body": delivery.body,
-                            "status": "echo" if echo else "new",
-                            "attempts": 0,
-                            "events": [e.model_dump(mode="json") for e in events],
-                        }
+                            "entity": event.entity,
+                            "external_id": event.external_id,
+                            "inbox": [inbox_id],
+                        },
                     )
-            plans.append(plan)
-        inserted = tx.inbox.insert_new(rows)
-        jobs: list[tuple[str, dict[str, Any]]] = []
-        results = []
-        for delivery, plan in zip(deliveries, plans, strict=True):
-            stored = duplicates = echoes = queued = 0
-            for index, events, echo in plan:
-                row = rows[index] if index >= 0 else None
-                inbox_id = inserted.get((row["connector"], row["delivery_id"])) if row else None
-                if inbox_id is None:
-                    duplicates += 1
-                    continue
-                stored += 1
-                if echo:
-                    echoes += 1
-                    continue
-                for event in events:
-                    key = refresh_key(delivery.connector.name, event.entity, event.external_id)
-                    jobs.append(
-                        (
-                            key,
-                            {
-                                "connector": delivery.connector.name,
-                                "entity": event.entity,
-                                "external_id": event.external_id,
-                                "inbox": [inbox_id],
-                            },
-                        )
-                    )
-                    queued += 1
-            results.append(Accepted(stored, duplicates, echoes, queued))
-        queue.enqueue_many(tx, "refresh", jobs)
+                )
+                queued += 1
+        results.append(Accepted(stored, duplicates, echoes, queued))
+    queue.enqueue_many(tx, "refresh", jobs)
     return results
 
 
@@ -174,7 +258,8 @@ class InboxWriter:
             self._thread.start()
 
     async def submit(self, delivery: Delivery) -> Accepted:
-        """Store one delivery; returns once it is committed (raises if storing failed)."""
+        """Store one delivery; returns once it is committed (raises RefusedDelivery for one
+        that cannot be stored, anything else when the store failed)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Accepted] = loop.create_future()
 
@@ -215,7 +300,9 @@ class InboxWriter:
                 continue
             for (_, done), result in zip(batch, results, strict=True):
                 done(result)
-            if self._on_stored is not None and any(r.jobs for r in results):
+            if self._on_stored is not None and any(
+                isinstance(r, Accepted) and r.jobs for r in results
+            ):
                 self._on_stored()
 
     def close(self) -> None:

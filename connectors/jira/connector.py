@@ -141,8 +141,10 @@ class JiraConnector:
         http: httpx.Client | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self._name, self.config = name, config
+        self._now = now  # the wall clock webhook timestamps are checked against
         self._own_http = http is None
         self._http = http or httpx.Client(timeout=config.timeout_seconds)
         self._clock = clock
@@ -160,7 +162,7 @@ class JiraConnector:
 
     @classmethod
     def from_config(cls, name: str, config: JiraConfig, **deps: Any) -> JiraConnector:
-        """Build from a `[connectors.<name>]` table; `deps` may give http, clock, sleep."""
+        """Build from a `[connectors.<name>]` table; `deps` may give http, clock, sleep, now."""
         return cls(name, config, **deps)
 
     @property
@@ -455,7 +457,7 @@ class JiraConnector:
         """Verify a delivery's signature, then say which issue changed (see `webhooks.py`)."""
         secret = self.config.webhook_secret
         webhooks.verify(headers, body, secret.get_secret_value() if secret else None)
-        return webhooks.parse(headers, body, projects=self.config.projects)
+        return webhooks.parse(body, projects=self.config.projects, now=self._now())
 
     def close(self) -> None:
         """Release the library's session and the httpx client (when the connector made it)."""

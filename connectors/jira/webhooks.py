@@ -1,8 +1,11 @@
 """Jira Cloud webhook deliveries: the signature check, and what each delivery says. Pure.
 
 An admin webhook with a secret signs each delivery with `X-Hub-Signature: sha256=<hex
-HMAC-SHA256 of the raw body>`. `X-Atlassian-Webhook-Identifier` is the same on every retry
-of one event: it is the delivery id syncd dedupes on.
+HMAC-SHA256 of the raw body>`. Only the body is signed: `X-Atlassian-Webhook-Identifier` could
+be set to anything by whoever replays a captured body, so nothing here trusts it. A delivery's
+dedupe key is the event's identity inside the signed body (`event_key`), and the body's
+`timestamp` (milliseconds) must be within `TOLERANCE_SECONDS` of now, so a captured delivery
+cannot be replayed later (`check_fresh`).
 
 Issue events (`jira:issue_created|updated|deleted`) name one issue. Events about other
 things (comments, worklogs, sprints, versions, projects, users, links...) are accepted and
@@ -15,7 +18,6 @@ syncd holds.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
@@ -50,12 +52,10 @@ OTHER_EVENTS = (
     "component_",
     "filter_",
 )
-IDENTIFIER = "X-Atlassian-Webhook-Identifier"
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    lowered = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == lowered), None)
+# A delivery whose signed timestamp is further than this from now is refused as a replay
+# (Standard Webhooks' tolerance; Jira retries arriving later are refused too: the poll
+# picks their changes up).
+TOLERANCE_SECONDS = 300
 
 
 def verify(headers: Mapping[str, str], body: bytes, secret: str | None) -> None:
@@ -67,24 +67,57 @@ def verify(headers: Mapping[str, str], body: bytes, secret: str | None) -> None:
     verify_jira(headers, body, secret)
 
 
-def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
-    """The delivery's idempotency key: Jira's identifier (a digest of the body without one)."""
-    identifier = _header(headers, IDENTIFIER)
-    if identifier and identifier.strip():
-        return identifier.strip()
-    return "sha256:" + hashlib.sha256(body).hexdigest()
+def check_fresh(payload: Mapping[str, Any], *, now: float, tolerance: int) -> None:
+    """Raise SignatureError unless the signed body's `timestamp` (ms) is within `tolerance`
+    seconds of `now` (seconds): an older or future one is a replay or a wrong clock."""
+    stamp = payload.get("timestamp")
+    if not isinstance(stamp, int) or isinstance(stamp, bool):
+        raise SignatureError(
+            "the signed body has no timestamp (milliseconds): a replay could not be told apart"
+        )
+    skew_ms = round(now * 1000) - stamp  # whole ints: a number of any size is fine
+    if abs(skew_ms) > tolerance * 1000:
+        seconds = abs(skew_ms) // 1000
+        when = f"{seconds} s old" if skew_ms > 0 else f"{seconds} s in the future"
+        raise SignatureError(
+            f"the body's timestamp is {when}; deliveries more than {tolerance} s from now "
+            "are refused as replays"
+        )
+
+
+def event_key(event: str, payload: Mapping[str, Any], issue: Mapping[str, Any]) -> str:
+    """The dedupe key of an issue event, from the signed body only.
+
+    The changelog id names one change to one issue; without a changelog, the event, the
+    issue id and the event's timestamp (ms) name it.
+    """
+    changelog = payload.get("changelog")
+    change_id = changelog.get("id") if isinstance(changelog, Mapping) else None
+    if isinstance(change_id, str | int) and not isinstance(change_id, bool) and str(change_id):
+        return f"{event}:changelog:{change_id}"
+    issue_id = issue.get("id") or issue.get("key")
+    return f"{event}:issue:{issue_id}:{payload.get('timestamp')}"
 
 
 def parse(
-    headers: Mapping[str, str], body: bytes, *, projects: Collection[str]
+    body: bytes,
+    *,
+    projects: Collection[str],
+    now: float,
+    tolerance: int = TOLERANCE_SECONDS,
 ) -> list[WebhookEvent]:
-    """What a verified delivery says changed (issues of other projects: nothing)."""
+    """What a verified delivery says changed (issues of other projects: nothing).
+
+    Raises SignatureError for a body whose signed timestamp is missing or out of the window
+    (a replay), ValueError for one that is not a Jira event.
+    """
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"the Jira webhook body is not JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise ValueError("the Jira webhook body is not a JSON object")
+    check_fresh(payload, now=now, tolerance=tolerance)
     event = payload.get("webhookEvent")
     if not isinstance(event, str) or not event:
         raise ValueError("the Jira webhook body has no webhookEvent")
@@ -100,7 +133,7 @@ def parse(
         return []
     return [
         WebhookEvent(
-            delivery_id=delivery_id(headers, body),
+            delivery_id=event_key(event, payload, issue),
             entity=ENTITY,
             external_id=key,
             deleted=ISSUE_EVENTS[event],

@@ -6,7 +6,9 @@ A delivery is `{"data": <event>, "timestamp"}`, or with "Deliver in Batched Form
 the `project`, the `user` who made the change (an ApiUser for script writes) and its own
 `delivery_id`. The signature is `X-SG-SIGNATURE: sha1=<hex HMAC-SHA1(secret token, body)>`
 over the raw bytes; ShotGrid signs only when the webhook has a secret token, so syncd
-refuses every delivery until one is configured.
+refuses every delivery until one is configured. Only the body is signed, so an event's
+dedupe key comes from it (its `delivery_id`, else its `event_log_entry_id`), never from the
+`x-sg-delivery-id` header, which whoever replays a captured body could change at will.
 
 An attribute change carries the new value (`meta.new_value`), so `apply_events` can bring a
 stored record up to date without re-reading it, where the order of events is certain.
@@ -35,10 +37,6 @@ def author_of(user: Any) -> str | None:
     if isinstance(user, Mapping) and user.get("type") and user.get("id") is not None:
         return f"{user['type']}:{user['id']}"
     return None
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    return next((v for k, v in headers.items() if k.lower() == name), None)
 
 
 def parse_deliveries(
@@ -73,11 +71,9 @@ def parse_deliveries(
     deliveries = data["deliveries"] if batched else [data]
     if not isinstance(deliveries, list):
         raise ValueError('"data.deliveries" of a batched ShotGrid webhook is not a list')
-    # A non-batched request carries its delivery's id in a header as well.
-    header_id = None if batched else _header(headers, "x-sg-delivery-id")
     events = []
     for index, delivery in enumerate(deliveries):
-        event = _event(delivery, index, header_id, entities, project_id)
+        event = _event(delivery, index, entities, project_id)
         if event is not None:
             events.append(event)
     return events
@@ -86,7 +82,6 @@ def parse_deliveries(
 def _event(
     delivery: Any,
     index: int,
-    header_id: str | None,
     entities: Collection[str],
     project_id: int,
 ) -> WebhookEvent | None:
@@ -113,18 +108,25 @@ def _event(
     project = delivery.get("project")
     if isinstance(project, dict) and project.get("id") not in (None, project_id):
         return None  # another project's record
-    delivery_id = delivery.get("delivery_id") or header_id
-    if not delivery_id and delivery.get("id"):
-        delivery_id = f"event:{delivery['id']}"  # the event log entry id is unique too
-    if not delivery_id:
-        raise ValueError(f"{where} ({event_type}) has no delivery_id")
     return WebhookEvent(
-        delivery_id=str(delivery_id),
+        delivery_id=event_key(delivery, where, str(event_type)),
         entity=entity_type,
         external_id=str(entity["id"]),
         deleted=match["op"] == "Retirement",
         author=author_of(delivery.get("user")),
     )
+
+
+def event_key(delivery: Mapping[str, Any], where: str, event_type: str) -> str:
+    """The dedupe key of one event, from the signed body: its `delivery_id`, or else its
+    `event_log_entry_id` (unique on the site too)."""
+    delivery_id = delivery.get("delivery_id")
+    if isinstance(delivery_id, str) and delivery_id.strip():
+        return delivery_id.strip()
+    entry = delivery.get("event_log_entry_id")
+    if isinstance(entry, int) and not isinstance(entry, bool):
+        return f"event:{entry}"
+    raise ValueError(f"{where} ({event_type}) has no delivery_id nor event_log_entry_id")
 
 
 # Field types whose event values have the shape a REST read gives (others are re-read:

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from syncd.api.services import ServicesDep
 from syncd.connector import Capability
 from syncd.errors import UnsupportedCapability
-from syncd.inbox import Delivery
+from syncd.inbox import Delivery, RefusedDelivery
 from syncd.signatures import SignatureError
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,10 @@ async def receive(connector: str, request: Request, services: ServicesDep) -> JS
     try:
         # Group commit: stored with whatever else arrived meanwhile, in one transaction.
         result = await services.inbox.submit(Delivery(plugin, headers, body, events))
+    except RefusedDelivery as exc:  # this delivery alone: the others of its group are stored
+        metrics.labels(connector, "malformed").inc()
+        log.warning("refused a %s delivery: %s", connector, exc)
+        raise HTTPException(400, f"malformed delivery: {exc}") from None
     except Exception as exc:  # the store is down: 503 makes the tool deliver it again
         metrics.labels(connector, "unavailable").inc()
         log.error("could not store a %s delivery: %s", connector, type(exc).__name__)

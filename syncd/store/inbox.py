@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,31 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
 from syncd.store import tables as t
+
+# The longest texts the inbox and the job queue keep (a longer one fails the insert on
+# PostgreSQL): checked before a delivery joins a group commit.
+
+
+def _length(column: sa.Column[Any]) -> int:
+    kind = column.type
+    if not isinstance(kind, sa.String) or kind.length is None:
+        raise TypeError(f"{column} is not a text column of bounded length")
+    return kind.length
+
+
+MAX_DELIVERY_ID = _length(t.inbox.c.delivery_id)
+MAX_JOB_KEY = _length(t.jobs.c.dedupe_key)
+
+
+def row_fault(exc: BaseException) -> str | None:
+    """Why the database refused the rows of a statement, or None when the error is not about
+    the rows (the store is unreachable, a lock timed out, a serialization failure): those
+    deserve a retry, not a refusal. The reason is the driver's first line, without the
+    statement or the values."""
+    if not isinstance(exc, sa.exc.DataError | sa.exc.IntegrityError):
+        return None
+    first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+    return f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
 
 
 class Inbox:
@@ -32,6 +58,13 @@ class Inbox:
         )
         result = self.conn.execute(statement, list(rows))
         return {(r.connector, r.delivery_id): int(r.id) for r in result}
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """One delivery's rows (its inbox row and jobs) kept or undone together, apart from
+        the rest of the transaction."""
+        with self.conn.begin_nested():
+            yield
 
     def mark_done(self, inbox_ids: Sequence[int]) -> None:
         """Mark deliveries processed (in the transaction that stored their effects)."""

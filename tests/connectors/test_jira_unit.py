@@ -85,7 +85,7 @@ def slept() -> list[float]:
 
 @pytest.fixture
 def connector(slept: list[float]) -> Iterator[JiraConnector]:
-    conn = JiraConnector("jira", _config(), sleep=slept.append)
+    conn = JiraConnector("jira", _config(), sleep=slept.append, now=lambda: NOW)
     yield conn
     conn.close()
 
@@ -613,34 +613,44 @@ def _signed(payload: Any, headers: dict[str, str] | None = None) -> tuple[dict[s
     return {**sign_jira(body, SECRET), **(headers or {})}, body
 
 
+NOW = 1_800_000_000.0  # the connector's wall clock in these tests (seconds)
+
+
 def _event(event: str, key: str = "HRB-3", project: str = "HRB") -> dict[str, Any]:
     return {
-        "timestamp": 1,
+        "timestamp": int(NOW * 1000) - 1500,
         "webhookEvent": event,
         "user": {"accountId": "acc-mia"},
         "issue": {"id": "10003", "key": key, "fields": {"project": {"key": project}}},
     }
 
 
+def _fresh(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"timestamp": int(NOW * 1000), **payload}
+
+
 def test_webhook_issue_events(connector: JiraConnector) -> None:
     ident = {"X-Atlassian-Webhook-Identifier": "d-1"}
+    stamp = int(NOW * 1000) - 1500
     for event, deleted in (
         ("jira:issue_created", False),
         ("jira:issue_updated", False),
         ("jira:issue_deleted", True),
     ):
         [parsed] = connector.parse_webhook(*_signed(_event(event), ident))
-        assert (parsed.delivery_id, parsed.entity, parsed.external_id) == ("d-1", "issue", "HRB-3")
+        key = f"{event}:issue:10003:{stamp}"  # from the signed body, never the header
+        assert (parsed.delivery_id, parsed.entity, parsed.external_id) == (key, "issue", "HRB-3")
         assert parsed.deleted is deleted and parsed.author == "acc-mia"
-    # Without Jira's identifier, the body's digest: stable across retries of one delivery.
-    headers, body = _signed(_event("jira:issue_updated"))
-    [parsed] = connector.parse_webhook(headers, body)
-    assert parsed.delivery_id.startswith("sha256:")
+    # A changelog names the change: its id is the key, whatever identifier the header says.
+    changed = {**_event("jira:issue_updated"), "changelog": {"id": "10123", "items": []}}
+    for header in ({}, ident, {"X-Atlassian-Webhook-Identifier": "d-2"}):
+        [parsed] = connector.parse_webhook(*_signed(changed, header))
+        assert parsed.delivery_id == "jira:issue_updated:changelog:10123"
 
 
 def test_webhook_other_events_and_projects_say_nothing(connector: JiraConnector) -> None:
     for event in ("comment_created", "worklog_updated", "sprint_started", "jira:version_released"):
-        assert connector.parse_webhook(*_signed({"webhookEvent": event})) == []
+        assert connector.parse_webhook(*_signed(_fresh({"webhookEvent": event}))) == []
     other = _event("jira:issue_updated", key="OPS-1", project="OPS")
     assert connector.parse_webhook(*_signed(other)) == []
 
@@ -649,11 +659,13 @@ def test_malformed_webhooks_say_what_is_wrong(connector: JiraConnector) -> None:
     with pytest.raises(ValueError, match="not JSON"):
         connector.parse_webhook(*_signed(b"{nope"))
     with pytest.raises(ValueError, match="unknown Jira webhook event 'jira:mystery'"):
-        connector.parse_webhook(*_signed({"webhookEvent": "jira:mystery"}))
+        connector.parse_webhook(*_signed(_fresh({"webhookEvent": "jira:mystery"})))
     with pytest.raises(ValueError, match="no webhookEvent"):
-        connector.parse_webhook(*_signed({"issue": {}}))
+        connector.parse_webhook(*_signed(_fresh({"issue": {}})))
     with pytest.raises(ValueError, match="names no issue key"):
-        connector.parse_webhook(*_signed({"webhookEvent": "jira:issue_updated", "issue": {}}))
+        connector.parse_webhook(
+            *_signed(_fresh({"webhookEvent": "jira:issue_updated", "issue": {}}))
+        )
 
 
 def test_webhook_signatures_are_required(connector: JiraConnector) -> None:

@@ -374,13 +374,15 @@ def test_webhook_events_one_per_delivery_mapped_types_and_project_only(
     ]
 
 
-def test_non_batched_delivery_falls_back_to_the_delivery_header(
+def test_the_dedupe_key_comes_from_the_signed_body_never_the_header(
     connector: ShotGridConnector,
 ) -> None:
-    event = _event(delivery_id=None)
-    headers, body = _signed({"data": event}, {"x-sg-delivery-id": "hdr-1"})
-    [parsed] = connector.parse_webhook(headers, body)
-    assert parsed.delivery_id == "hdr-1"
+    # x-sg-delivery-id is not signed: a replay could set it to anything.
+    for header in ({}, {"x-sg-delivery-id": "hdr-1"}, {"x-sg-delivery-id": "hdr-2"}):
+        [parsed] = connector.parse_webhook(*_signed({"data": _event()}, header))
+        assert parsed.delivery_id == "d-5"
+        [parsed] = connector.parse_webhook(*_signed({"data": _event(delivery_id=None)}, header))
+        assert parsed.delivery_id == "event:1200"  # the event log entry id
 
 
 @pytest.mark.parametrize(
@@ -392,7 +394,10 @@ def test_non_batched_delivery_falls_back_to_the_delivery_header(
         ({"data": _event(event_type="Shotgun_Task_Exploded")}, "unknown event_type"),
         ({"data": _event(event_type=None)}, "unknown event_type"),
         ({"data": {**_event(), "entity": {"type": "Task"}}}, "names no entity"),
-        ({"data": _event(delivery_id=None, id=None)}, "no delivery_id"),
+        (
+            {"data": _event(delivery_id=None, event_log_entry_id=None)},
+            "no delivery_id nor event_log_entry_id",
+        ),
     ],
 )
 def test_malformed_deliveries_say_what_is_wrong(
