@@ -198,7 +198,7 @@ class Worker:
         try:
             report = work()
             with self._lock:
-                self._changed |= bool(report.changed_fields or report.created)
+                self._changed |= report.changed_state
                 self._touched |= report.touched
         except ConnectorError as exc:
             # Bad credentials will not heal by themselves: retry rarely; the rest soon.

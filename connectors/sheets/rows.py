@@ -119,8 +119,8 @@ class RowShape:
         }
         value = _text(row, self.key_index)
         if not value:
-            problem = f"{self.title} row {number} has no {self.key}"
-            return SourceRecord(entity=self.title, data=data, row=number, problem=problem)
+            keyless = f"{self.title} row {number} has no {self.key}"
+            return SourceRecord(entity=self.title, data=data, row=number, problem=keyless)
         rows = places.get(value, ())
         problem = self.duplicate(value, rows) if len(rows) > 1 else None
         return SourceRecord(

@@ -1,5 +1,6 @@
 """Links of a page: find or create each source record's link and record, join records that
-links say are one work, mark links whose source record was deleted."""
+links say are one work, mark links whose source record was deleted, and bring them back
+when it returns (each of those two audited on the record)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from syncd.mapping.apply import EntityMapping, Pulled
 from syncd.model import RecordKind
-from syncd.reconcile import LinkKey
+from syncd.reconcile import Change, LinkKey
 from syncd.store.links import LinkRow
 from syncd.store.records import new_record_id
 from syncd.store.store import Tx
@@ -25,17 +26,62 @@ class Attached:
     work: list[tuple[Pulled, LinkKey, str]] = field(default_factory=list)  # (record, link, hash)
     new_records: set[str] = field(default_factory=set)
     data_stored: set[LinkKey] = field(default_factory=set)  # links inserted with their data
+    restored: list[LinkRow] = field(default_factory=list)  # links back from deleted
+
+
+LIVE, GONE = "live", "deleted"
+
+
+def link_field(key: LinkKey) -> str:
+    """How a link's own state shows in its record's history: `link:<tool>:<entity>:<id>`."""
+    return "link:" + ":".join(key)
 
 
 def mark_deleted(
-    tx: Tx, mapping: EntityMapping, links: dict[LinkKey, LinkRow], deleted: Sequence[str]
-) -> None:
-    """Mark the links of source records the tool reports deleted."""
+    tx: Tx,
+    mapping: EntityMapping,
+    links: dict[LinkKey, LinkRow],
+    deleted: Sequence[str],
+    *,
+    mapping_version: str | None = None,
+    run_id: str | None = None,
+) -> list[LinkRow]:
+    """Mark the links of source records the tool reports deleted (or a complete read no
+    longer holds). Each that was live is audited on its record, and what was waiting to
+    be written to it is dropped (there is nothing to write to). Returns those."""
     source = (mapping.connector, mapping.entity)
     gone = [links[k] for k in ((*source, e) for e in deleted) if k in links]
+    newly = [row for row in gone if not row.deleted and not row.placeholder]
     for row in gone:
         row.deleted = True
     tx.links.save(gone, {})
+    audit_link_states(tx, newly, GONE, mapping_version=mapping_version, run_id=run_id)
+    for key, pending in tx.outbox.pending(row.key for row in newly).items():
+        tx.outbox.cancel(key, pending.fields)
+    if newly:
+        log.info("%s %s: %d gone", mapping.connector, mapping.entity, len(newly))
+    return newly
+
+
+def audit_link_states(
+    tx: Tx,
+    rows: Sequence[LinkRow],
+    state: str,
+    *,
+    mapping_version: str | None,
+    run_id: str | None,
+) -> None:
+    """A history entry on each row's record: its link went to `state` (deleted or live),
+    as its tool says (the tool is the origin)."""
+    audit: list[dict[str, Any]] = []
+    for row in rows:
+        old = GONE if state == LIVE else LIVE
+        reason = "restored" if state == LIVE else "deleted"
+        change = Change(link_field(row.key), old, state, row.connector, None, reason)
+        audit += tx.audit.rows(
+            row.record_id, [change], mapping_version=mapping_version, run_id=run_id
+        )
+    tx.audit.insert(audit)
 
 
 def attach(
@@ -104,6 +150,8 @@ class _Staging:
                 self.result.new_records.add(target)
             self.staged_links[key] = (target, False)
         elif link is not None and (link.placeholder or link.deleted):
+            if link.deleted and not link.placeholder:
+                self.result.restored.append(link)  # back where it was, history and all
             link.placeholder = link.deleted = False
             self.revived.append(link)
 

@@ -9,6 +9,7 @@ from syncd.connector import Capability, Connector, SourceRecord
 from syncd.engine.context import StepContext
 from syncd.engine.ingest import OnCommit, PageIngest, ingest_records
 from syncd.engine.report import SyncReport
+from syncd.engine.snapshot import Snapshot, is_complete_read
 from syncd.mapping.apply import EntityMapping
 from syncd.store.store import Store
 
@@ -52,11 +53,18 @@ class Refresh:
         report = SyncReport()
         with self.store.transaction() as tx:
             cursor = tx.cursors.get(connector_name, entity)
+            started_at = tx.now
+        complete = is_complete_read(connector, cursor)
+        snapshot = Snapshot(mapping, started_at) if complete else None
         for batch in connector.pull(entity, cursor, fields=mapping.source_paths()):
             report.add(
                 self.ingest.store_page(connector_name, entity, batch.records, cursor=batch.cursor)
             )
-        if on_commit is not None:
+            if snapshot is not None:
+                snapshot.saw(batch.records)
+        if snapshot is not None:  # a whole read: what it lacks is gone (a deleted row)
+            report.add(self.ingest.finish_snapshot(snapshot, on_commit=on_commit))
+        elif on_commit is not None:
             with self.store.transaction() as tx:
                 on_commit(tx)
         return report
