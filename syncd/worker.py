@@ -243,7 +243,9 @@ class Worker:
             # What the deliveries say may spare re-reading the records (the engine decides).
             with self.engine.store.snapshot() as tx:
                 deliveries = tx.inbox.bodies(inbox)
-        return self.engine.refresh(connector, entity, ids, deliveries=deliveries, on_commit=finish)
+        return self.engine.refresh(
+            connector, entity, ids, deliveries=deliveries, on_commit=finish, inbox=inbox
+        )
 
     def _other(self, job: Job) -> SyncReport:
         if job.kind == "rollup":

@@ -52,12 +52,14 @@ class PageIngest:
         keep_cursor: bool | None = None,
         run_id: str | None = None,
         on_commit: OnCommit | None = None,
+        inbox: Sequence[int] = (),
     ) -> SyncReport:
-        """Store one page of source records, and the cursor after it, in one transaction."""
+        """Store one page of source records, and the cursor after it, in one transaction
+        (`inbox`: the deliveries that asked for the read, which may say who deleted)."""
         rules = self.context.rules
         mapping = rules.mappings.entity(connector, entity)
         with self.store.transaction(dry_run=self.context.dry_run) as tx:
-            report = ingest_records(tx, rules, mapping, records, run_id)
+            report = ingest_records(tx, rules, mapping, records, run_id, inbox=inbox)
             if keep_cursor is None:
                 keep_cursor = cursor is None
             if not keep_cursor:
@@ -67,13 +69,18 @@ class PageIngest:
         return report
 
     def finish_snapshot(
-        self, snapshot: Snapshot, *, run_id: str | None = None, on_commit: OnCommit | None = None
+        self,
+        snapshot: Snapshot,
+        *,
+        run_id: str | None = None,
+        on_commit: OnCommit | None = None,
+        inbox: Sequence[int] = (),
     ) -> SyncReport:
         """After a complete read's last page: what it no longer holds is gone (one
         transaction, `on_commit` inside it)."""
         version = self.context.rules.mappings.version
         with self.store.transaction(dry_run=self.context.dry_run) as tx:
-            report = snapshot.finish(tx, version=version, run_id=run_id)
+            report = snapshot.finish(tx, version=version, run_id=run_id, inbox=inbox)
             if on_commit is not None:
                 on_commit(tx)
         return report
@@ -85,8 +92,13 @@ def ingest_records(
     mapping: EntityMapping,
     records: Sequence[SourceRecord],
     run_id: str | None,
+    *,
+    inbox: Sequence[int] = (),
 ) -> SyncReport:
-    """Translate, link, reconcile and store one page inside the caller's transaction."""
+    """Translate, link, reconcile and store one page inside the caller's transaction.
+
+    `inbox`: the deliveries that asked for the read (who deleted or restored, if they say).
+    """
     report = SyncReport()
     tx.serialize_writers()
     people = tx.identities.emails(mapping.connector)
@@ -105,10 +117,14 @@ def ingest_records(
     links.update(tx.links.find(refs - set(links)))
     version = rules.mappings.version
     report.deleted += len(
-        mark_deleted(tx, mapping, links, deleted, mapping_version=version, run_id=run_id)
+        mark_deleted(
+            tx, mapping, links, deleted, mapping_version=version, run_id=run_id, inbox=inbox
+        )
     )
     attached = attach(tx, mapping, pulled, links, source_data)
-    audit_link_states(tx, attached.restored, LIVE, mapping_version=version, run_id=run_id)
+    audit_link_states(
+        tx, attached.restored, LIVE, mapping_version=version, run_id=run_id, inbox=inbox
+    )
     report.created += len(attached.new_records)
     report.restored += len(attached.restored)
     # Problems reported at a row this page read and not found there again are settled.

@@ -45,17 +45,19 @@ def mark_deleted(
     *,
     mapping_version: str | None = None,
     run_id: str | None = None,
+    inbox: Sequence[int] = (),
 ) -> list[LinkRow]:
     """Mark the links of source records the tool reports deleted (or a complete read no
-    longer holds). Each that was live is audited on its record, and what was waiting to
-    be written to it is dropped (there is nothing to write to). Returns those."""
+    longer holds). Each that was live is audited on its record (by whom, when `inbox`, the
+    deliveries that asked for the read, say), and what was waiting to be written to it is
+    dropped (there is nothing to write to). Returns those."""
     source = (mapping.connector, mapping.entity)
     gone = [links[k] for k in ((*source, e) for e in deleted) if k in links]
     newly = [row for row in gone if not row.deleted and not row.placeholder]
     for row in gone:
         row.deleted = True
     tx.links.save(gone, {})
-    audit_link_states(tx, newly, GONE, mapping_version=mapping_version, run_id=run_id)
+    audit_link_states(tx, newly, GONE, mapping_version=mapping_version, run_id=run_id, inbox=inbox)
     for key, pending in tx.outbox.pending(row.key for row in newly).items():
         tx.outbox.cancel(key, pending.fields)
     if newly:
@@ -70,14 +72,17 @@ def audit_link_states(
     *,
     mapping_version: str | None,
     run_id: str | None,
+    inbox: Sequence[int] = (),
 ) -> None:
     """A history entry on each row's record: its link went to `state` (deleted or live),
-    as its tool says (the tool is the origin)."""
+    by the person the deliveries in `inbox` name, else by the tool."""
     audit: list[dict[str, Any]] = []
+    who = _who(tx, rows, inbox)
     for row in rows:
         old = GONE if state == LIVE else LIVE
         reason = "restored" if state == LIVE else "deleted"
-        change = Change(link_field(row.key), old, state, row.connector, None, reason)
+        origin = who.get(row.key, row.connector)
+        change = Change(link_field(row.key), old, state, origin, None, reason)
         audit += tx.audit.rows(
             row.record_id, [change], mapping_version=mapping_version, run_id=run_id
         )
@@ -113,6 +118,23 @@ def attach(
     staging.flush()
     tx.links.save(staging.revived, {})
     return staging.result
+
+
+def _who(tx: Tx, rows: Sequence[LinkRow], inbox: Sequence[int]) -> dict[LinkKey, str]:
+    """Per link, the person whose change the deliveries report: their email (as the tool
+    names them, or from its directory), else `<tool> user <id>`."""
+    authors = tx.inbox.authors(inbox) if inbox and rows else {}
+    if not authors:
+        return {}
+    emails = {c: tx.identities.emails(c) for c in {row.connector for row in rows}}
+    out: dict[LinkKey, str] = {}
+    for row in rows:
+        author = authors.get(row.external_id) or authors.get(None)
+        if author:
+            known = author if "@" in author else emails[row.connector].get(author)
+            name = known or f"{row.connector} user {author}"
+            out[row.key] = name[:128]
+    return out
 
 
 class _Staging:

@@ -56,8 +56,12 @@ class Snapshot:
             if key:
                 self.seen.add(key)
 
-    def finish(self, tx: Tx, *, version: str | None, run_id: str | None) -> SyncReport:
-        """Mark the links the read did not find gone; settle problems it no longer reports."""
+    def finish(
+        self, tx: Tx, *, version: str | None, run_id: str | None, inbox: Sequence[int] = ()
+    ) -> SyncReport:
+        """Mark the links the read did not find gone; settle problems it no longer reports.
+
+        `inbox`: the deliveries that asked for the read (they may say who deleted)."""
         report = SyncReport()
         tx.serialize_writers()
         connector, entity = self.mapping.connector, self.mapping.entity
@@ -74,7 +78,7 @@ class Snapshot:
             return report
         links = tx.links.find((connector, entity, e) for e in missing)
         gone = mark_deleted(
-            tx, self.mapping, links, missing, mapping_version=version, run_id=run_id
+            tx, self.mapping, links, missing, mapping_version=version, run_id=run_id, inbox=inbox
         )
         report.deleted = len(gone)
         report.problems = tx.source_errors.settle_located(connector, entity, self.started_at)

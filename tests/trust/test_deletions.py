@@ -114,8 +114,9 @@ def test_a_deleted_row_leaves_the_figures_and_a_restored_row_comes_back_with_its
     gone = link(stack, "sheets", INVOICES, number)
     assert gone.deleted and gone.record_id == record_id
     deleted = [e for e in history(stack, record_id) if e["reason"] == "deleted"]
+    # Who deleted it, as the sheet's webhook says.
     assert [(e["field"], e["old"], e["new"], e["origin"]) for e in deleted] == [
-        (f"link:sheets:{INVOICES}:{number}", "live", "deleted", "sheets")
+        (f"link:sheets:{INVOICES}:{number}", "live", "deleted", person(stack))
     ]
 
     # Undo: the row typed back in where it was. The same record returns, history and all.
@@ -153,8 +154,13 @@ def test_a_full_sync_notices_a_row_deleted_while_no_webhook_arrived(stack: Stack
         assert not link(stack, "sheets", INVOICES, number).deleted
         report = stack.service.engine.sync(full=True, push=False)
         assert not report.errors, report.errors
-        assert link(stack, "sheets", INVOICES, number).deleted
+        gone = link(stack, "sheets", INVOICES, number)
+        assert gone.deleted
         assert report.deleted == 1
+        # No delivery said who: the tool is named.
+        assert [
+            e["origin"] for e in history(stack, gone.record_id) if e["reason"] == "deleted"
+        ] == ["sheets"]
         assert stack.service.rollups is not None
         stack.service.rollups.run(force=True)
         _, after = current(stack)
@@ -184,8 +190,12 @@ def test_a_deleted_jira_issue_and_a_retired_shotgrid_task_are_marked_gone_and_co
         for e in history(stack, record_id)
         if str(e["field"]).startswith("link:")
     ]
+    artist_email, producer = stack.production.people[1].email, stack.production.people[0].email
+    with stack.service.store.transaction() as tx:
+        [artist_id] = [u for u, e in tx.identities.emails("shotgrid").items() if e == artist_email]
+    artist = f"shotgrid user HumanUser:{artist_id}"  # as ShotGrid's event names its user
     assert states == [
-        (f"link:shotgrid:Task:{task_id}", "deleted", "shotgrid"),
-        (f"link:shotgrid:Task:{task_id}", "restored", "shotgrid"),
-        (f"link:jira:issue:{key}", "deleted", "jira"),
+        (f"link:shotgrid:Task:{task_id}", "deleted", artist),
+        (f"link:shotgrid:Task:{task_id}", "restored", artist),
+        (f"link:jira:issue:{key}", "deleted", producer),
     ]
