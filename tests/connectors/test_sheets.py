@@ -595,3 +595,27 @@ def test_built_by_the_registry_from_a_table_like_the_sandbox_writes(
     assert isinstance(connector, SheetsConnector)
     assert {r.external_id for r in _pull(connector)} == sheets.expected_ids()
     connector.close()
+
+
+def test_push_writes_neither_row_of_a_repeated_key(messy: SheetsHarness) -> None:
+    connector = messy.connector()
+    _pull(connector)
+    number = messy.production.notes["duplicate_invoice"]
+    other = next(k for k in sorted(messy.expected_ids()) if k != number)
+    result = connector.push(
+        "Invoices",
+        [
+            PushItem(external_id=number, payload={"Sync Status": "ok"}),
+            PushItem(external_id=other, payload={"Sync Status": "ok"}),
+        ],
+    )
+    assert result.written == [other]
+    assert result.rejected[number] == f"more than one row of Invoices has Invoice # {number}"
+    values = messy.values()
+    column = values[0].index("Sync Status") if "Sync Status" in values[0] else None
+    cells = [
+        row[column] if column is not None and column < len(row) else ""
+        for row in values[1:]
+        if row and row[0].strip() == number
+    ]
+    assert cells == ["", ""]  # neither row got the write (no winner by position)
