@@ -67,14 +67,16 @@ class Snapshot:
         connector, entity = self.mapping.connector, self.mapping.entity
         stored = tx.links.live_ids_seen_before(connector, entity, self.started_at)
         missing = sorted(set(stored) - self.seen)
-        if missing and not self.records:
-            # An empty answer is more likely a fault than every record deleted at once.
-            log.warning(
-                "%s %s: a complete read found no records; %d stored ones kept, not marked gone",
-                connector,
-                entity,
-                len(missing),
-            )
+        if not self.records:
+            # An empty answer is more likely a fault than every record deleted at once: it
+            # tells nothing, neither what is gone nor which problems are settled.
+            if missing:
+                log.warning(
+                    "%s %s: a complete read found no records; %d stored ones kept, not marked gone",
+                    connector,
+                    entity,
+                    len(missing),
+                )
             return report
         links = tx.links.find((connector, entity, e) for e in missing)
         gone = mark_deleted(
