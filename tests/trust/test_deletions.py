@@ -142,8 +142,9 @@ def test_a_deleted_row_leaves_the_figures_and_a_restored_row_comes_back_with_its
     ]
 
 
-def test_a_full_sync_notices_a_row_deleted_while_no_webhook_arrived(stack: Stack) -> None:
+def test_a_full_sync_notices_deletions_no_webhook_told(stack: Stack) -> None:
     number, row_number, row = paid_dollar_invoice(stack)
+    key, _ = linked_pairs(stack.production)[-1]
     line = row[LINE].strip()
     _, before = current(stack)
     stack.service.stop()  # nothing reaches the worker: only the full read can tell
@@ -151,12 +152,15 @@ def test_a_full_sync_notices_a_row_deleted_while_no_webhook_arrived(stack: Stack
         stack.box.sheets.person_delete_rows(
             stack.production.spreadsheet_id, as_=person(stack), sheet=INVOICES, at=row_number
         )
+        stack.box.jira.delete_issue(key, as_user=person(stack))
         assert not link(stack, "sheets", INVOICES, number).deleted
+        assert not link(stack, "jira", "issue", key).deleted
         report = stack.service.engine.sync(full=True, push=False)
         assert not report.errors, report.errors
         gone = link(stack, "sheets", INVOICES, number)
         assert gone.deleted
-        assert report.deleted == 1
+        assert link(stack, "jira", "issue", key).deleted  # Jira's search no longer has it
+        assert report.deleted == 2
         # No delivery said who: the tool is named.
         assert [
             e["origin"] for e in history(stack, gone.record_id) if e["reason"] == "deleted"
