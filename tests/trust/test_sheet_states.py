@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -125,6 +126,7 @@ row_strategy = st.tuples(
 state_strategy = st.lists(st.one_of(row_strategy, st.just(("", "", ""))), min_size=0, max_size=8)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,
