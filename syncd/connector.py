@@ -13,11 +13,17 @@ The contract has two sides, and one optional part:
 - `SpreadsheetApi`, what an instance declaring `Capability.SPREADSHEETS` adds: what the
   rollups call to rewrite the consolidated spreadsheet.
 
-A record the connector can read but not use (a sheet row without a key, or with a key an
-earlier row has) still comes out of `pull`/`fetch`/`fetch_delivered`, as a `SourceRecord`
+A record the connector can read but not use (a sheet row without a key, or with a key
+another row has) still comes out of `pull`/`fetch`/`fetch_delivered`, as a `SourceRecord`
 whose `problem` says why; `row` says where it is, when the tool's records are rows. The
 engine reports it as a source error at that place ("Invoices row 17") and syncs nothing
-from it; the other records go on.
+from it; the other records go on. A problem record that names its key (`external_id`)
+tells the engine the key is still there: a key two rows hold comes out as one problem per
+row, and its record keeps its last agreed values instead of being deleted.
+
+A pull from no cursor, or any pull of a connector without `INCREMENTAL`, is a complete
+read: after its last page, the engine marks gone the entity's records it did not yield (a
+tool that cannot report deletions, like a sheet, needs nothing more).
 
 Rules the contract suite enforces:
 1. `pull` yields one `Batch` per page; the engine stores a batch's records and its cursor in

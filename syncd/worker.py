@@ -198,7 +198,7 @@ class Worker:
         try:
             report = work()
             with self._lock:
-                self._changed |= bool(report.changed_fields or report.created)
+                self._changed |= report.changed_state
                 self._touched |= report.touched
         except ConnectorError as exc:
             # Bad credentials will not heal by themselves: retry rarely; the rest soon.
@@ -243,7 +243,9 @@ class Worker:
             # What the deliveries say may spare re-reading the records (the engine decides).
             with self.engine.store.snapshot() as tx:
                 deliveries = tx.inbox.bodies(inbox)
-        return self.engine.refresh(connector, entity, ids, deliveries=deliveries, on_commit=finish)
+        return self.engine.refresh(
+            connector, entity, ids, deliveries=deliveries, on_commit=finish, inbox=inbox
+        )
 
     def _other(self, job: Job) -> SyncReport:
         if job.kind == "rollup":

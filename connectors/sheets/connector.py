@@ -37,7 +37,7 @@ from syncd.errors import AuthError, PermanentError, UnsupportedCapability
 from .a1 import row_span, whole_column, whole_row, whole_tab
 from .client import HTTPClientFactory, SheetsClient
 from .config import SheetsConfig
-from .rows import RowShape, Tab, cells, column_cells, columns_of, live
+from .rows import RowShape, Tab, cells, column_cells, columns_of, key_rows, present
 from .webhooks import edited_rows, parse_delivery
 from .writes import Located, cell_value
 
@@ -88,6 +88,9 @@ class SheetsConnector:
         self._log = log.getChild(name)
         self._lock = threading.Lock()
         self._headers: dict[str, list[str]] = {}  # tab -> header row as last read
+        # tab -> (its keys, the keys more than one row holds) as the last whole read or
+        # key-column read saw them: a partial read that finds them changed reads whole.
+        self._keys: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
     @classmethod
     def from_config(cls, name: str, config: SheetsConfig, **deps: Any) -> SheetsConnector:
@@ -129,6 +132,7 @@ class SheetsConnector:
         key = self._key(entity)
         tab = self._read_tab(entity, key)
         records = tab.records(key, self._keep(entity, tab.header, fields))
+        self._remember_keys(entity, {r.external_id: r.problem for r in records if r.external_id})
         size = self.config.batch_size
         for start in range(0, len(records), size):
             yield Batch(records=records[start : start + size], cursor=None)
@@ -136,13 +140,18 @@ class SheetsConnector:
     def fetch(
         self, entity: str, external_ids: Sequence[str], *, fields: Sequence[tuple[str, ...]]
     ) -> list[SourceRecord]:
-        """Re-read the tab (one call) and return the rows with these keys; missing: deleted."""
+        """Re-read the tab (one call) and return the rows with these keys; missing: deleted.
+
+        A key more than one row holds is there, not deleted: every row holding it comes
+        back, each a problem naming them all."""
         key = self._key(entity)
         tab = self._read_tab(entity, key)
-        found = live(tab.records(key, self._keep(entity, tab.header, fields)))
+        found = present(tab.records(key, self._keep(entity, tab.header, fields)))
         return [
-            found.get(e) or SourceRecord(entity=entity, data={}, deleted=True, external_id=e)
+            record
             for e in dict.fromkeys(external_ids)
+            for record in found.get(e)
+            or [SourceRecord(entity=entity, data={}, deleted=True, external_id=e)]
         ]
 
     def fetch_delivered(
@@ -150,10 +159,12 @@ class SheetsConnector:
     ) -> list[SourceRecord] | None:
         """The rows cell edits name, with the header and the key column, in one read.
 
-        The key column tells which rows above share a key (duplicates are reported as a
-        whole read reports them). None, for a whole read, when the deliveries name no rows
-        (see `webhooks.edited_rows`), the tab was not read whole yet by this process, or its
-        header has changed since.
+        The key column tells which rows share a key (duplicates are reported as a whole
+        read reports them). None, for a whole read, when the deliveries name no rows (see
+        `webhooks.edited_rows`), the tab was not read whole yet by this process, its header
+        has changed since, or its keys have: a key gone from the column (retyped, cleared)
+        or a key newly held by two rows or no longer, so the whole read tells the engine
+        which keys are gone and names every duplicate row where it is now.
         """
         header_row = self.config.header_row
         rows = edited_rows(
@@ -179,10 +190,13 @@ class SheetsConnector:
         header_now = [h.strip() for h in (cells(read[0]) or [[]])[0]]
         if header_now[: len(header)] != header or any(header_now[len(header) :]):
             return None  # columns moved or were added: read the whole tab
-        first_of: dict[str, int] = {}
-        for number, value in sorted(column_cells(read[1]).items()):
-            if number > header_row:
-                first_of.setdefault(value, number)
+        places = key_rows(
+            (number, value)
+            for number, value in column_cells(read[1]).items()
+            if number > header_row
+        )
+        if not self._keys_kept(entity, places):
+            return None
         shape = RowShape.of(entity, header, key, self._keep(entity, header, fields))
         out: list[SourceRecord] = []
         for (first, last), value_range in zip(spans, read[2:], strict=True):
@@ -190,11 +204,27 @@ class SheetsConnector:
             for number in range(first, last + 1):
                 offset = number - first
                 row = values[offset] if offset < len(values) else []
-                value = row[shape.key_index].strip() if shape.key_index < len(row) else ""
-                record = shape.record(row, number, first_of.get(value))
+                record = shape.record(row, number, places)
                 if record is not None:
                     out.append(record)
         return out
+
+    def _remember_keys(self, entity: str, problems: Mapping[str, str | None]) -> None:
+        """Note a whole read's keys (key -> its row's problem, if any), for `_keys_kept`."""
+        duplicated = frozenset(k for k, problem in problems.items() if problem)
+        with self._lock:
+            self._keys[entity] = (frozenset(problems), duplicated)
+
+    def _keys_kept(self, entity: str, places: Mapping[str, Sequence[int]]) -> bool:
+        """Whether the key column read now (key -> rows) has every key the last read had and
+        the same duplicated keys; remembers it when so."""
+        duplicated = frozenset(k for k, rows in places.items() if len(rows) > 1)
+        with self._lock:
+            last = self._keys.get(entity)
+            if last is None or not last[0] <= places.keys() or last[1] != duplicated:
+                return False
+            self._keys[entity] = (frozenset(places), duplicated)
+        return True
 
     def people(self) -> Iterator[Identity]:
         """Sheets has no user directory syncd can read."""
@@ -276,6 +306,10 @@ class SheetsConnector:
             row = where.rows.get(item.external_id.strip())
             if row is None:
                 reason = f"no row of {entity} has {key} {item.external_id}"
+                result.rejected[item.external_id] = reason
+                continue
+            if item.external_id.strip() in where.duplicated:
+                reason = f"more than one row of {entity} has {key} {item.external_id}"
                 result.rejected[item.external_id] = reason
                 continue
             data += where.blocks(entity, row, values)

@@ -10,7 +10,7 @@ at `"<tab> row <n>"`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,16 +72,17 @@ class Tab:
         `keep` limits the columns presented (the key always is).
         """
         shape = RowShape.of(self.title, self.header, key, keep)
-        seen: dict[str, int] = {}
+        numbered = [(self.first_row + offset, row) for offset, row in enumerate(self.rows)]
+        places = key_rows(
+            (number, _text(row, shape.key_index))
+            for number, row in numbered
+            if any(v.strip() for v in row)
+        )
         out: list[SourceRecord] = []
-        for offset, row in enumerate(self.rows):
-            number = self.first_row + offset
-            value = _text(row, shape.key_index)
-            record = shape.record(row, number, seen.get(value))
+        for number, row in numbered:
+            record = shape.record(row, number, places)
             if record is not None:
                 out.append(record)
-                if value:
-                    seen.setdefault(value, number)
         return out
 
 
@@ -106,9 +107,11 @@ class RowShape:
         }
         return cls(title, key, columns[key], shown)
 
-    def record(self, row: Sequence[str], number: int, first: int | None) -> SourceRecord | None:
-        """Sheet row `number` as a record (None: blank). `first`: the row number of the
-        first row above it with the same key, if any (this one is then a duplicate)."""
+    def record(
+        self, row: Sequence[str], number: int, places: Mapping[str, Sequence[int]]
+    ) -> SourceRecord | None:
+        """Sheet row `number` as a record (None: blank). `places`: the rows of every key in
+        the tab (see `key_rows`); a key on more than one row makes each of them a problem."""
         if not any(v.strip() for v in row):
             return None  # blank rows separate blocks; they are nobody's record
         data: dict[str, Any] = {
@@ -116,14 +119,47 @@ class RowShape:
         }
         value = _text(row, self.key_index)
         if not value:
-            problem = f"{self.title} row {number} has no {self.key}"
-            return SourceRecord(entity=self.title, data=data, row=number, problem=problem)
-        repeated = None
-        if first is not None and first < number:
-            repeated = f"{self.title} row {first} and row {number} have the same {self.key} {value}"
+            keyless = f"{self.title} row {number} has no {self.key}"
+            return SourceRecord(entity=self.title, data=data, row=number, problem=keyless)
+        rows = places.get(value, ())
+        problem = self.duplicate(value, rows) if len(rows) > 1 else None
         return SourceRecord(
-            entity=self.title, data=data, external_id=value, row=number, problem=repeated
+            entity=self.title, data=data, external_id=value, row=number, problem=problem
         )
+
+    def duplicate(self, value: str, rows: Sequence[int]) -> str:
+        """What a row holding a key other rows hold too is told (every row named)."""
+        named = ", ".join(str(n) for n in rows[:-1]) + f" and {rows[-1]}"
+        return (
+            f"{self.title} rows {named} have the same {self.key} {value}: none of them is "
+            f"synced (the record keeps its last agreed values) until only one row has it"
+        )
+
+    def duplicate_rows(self, places: Mapping[str, Sequence[int]]) -> list[SourceRecord]:
+        """A problem record for every row of every key more than one row holds (no data:
+        for the rows a partial read did not read)."""
+        return [
+            SourceRecord(
+                entity=self.title,
+                data={},
+                external_id=value,
+                row=number,
+                problem=self.duplicate(value, rows),
+            )
+            for value, rows in places.items()
+            if len(rows) > 1
+            for number in rows
+        ]
+
+
+def key_rows(numbered: Iterable[tuple[int, str]]) -> dict[str, list[int]]:
+    """Key -> the sheet rows holding it, top to bottom, from (row number, key text) pairs
+    (rows without a key left out)."""
+    places: dict[str, list[int]] = {}
+    for number, value in sorted(numbered):
+        if value:
+            places.setdefault(value, []).append(number)
+    return places
 
 
 def columns_of(header: Sequence[str]) -> dict[str, int]:
@@ -138,6 +174,15 @@ def columns_of(header: Sequence[str]) -> dict[str, int]:
 def live(records: Sequence[SourceRecord]) -> dict[str, SourceRecord]:
     """Key -> record of the usable rows (problem rows left out)."""
     return {r.external_id: r for r in records if r.external_id is not None and r.problem is None}
+
+
+def present(records: Sequence[SourceRecord]) -> dict[str, list[SourceRecord]]:
+    """Key -> every row holding it, usable or not (a duplicated key is there, not deleted)."""
+    found: dict[str, list[SourceRecord]] = {}
+    for r in records:
+        if r.external_id is not None:
+            found.setdefault(r.external_id, []).append(r)
+    return found
 
 
 def _text(row: Sequence[str], index: int) -> str:

@@ -23,7 +23,9 @@ class Located:
     columns: dict[str, int]  # header -> column index
     header: list[str]  # the header row up to its last non-empty cell
     last_column: int | None  # the grid's last column (0-based), when known
-    rows: dict[str, int] = field(default_factory=dict)  # key -> sheet row (first one wins)
+    rows: dict[str, int] = field(default_factory=dict)  # key -> its sheet row
+    # Keys more than one row holds: neither row is written (no row wins by position).
+    duplicated: set[str] = field(default_factory=set)
     current: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> text
 
     @classmethod
@@ -40,7 +42,7 @@ class Located:
         where = cls(positions, header, bounds_of(header_range).last_column)
         for row, value in sorted(column_cells(columns[positions[key]]).items()):
             if row > header_row:
-                where.rows.setdefault(value, row)
+                where.place(value, row)
         for col, value_range in columns.items():
             for row, text in column_cells(value_range).items():
                 where.current[(row, col)] = text
@@ -57,11 +59,18 @@ class Located:
             number = tab.first_row + offset
             value = row[key_col].strip() if key_col < len(row) else ""
             if value:
-                where.rows.setdefault(value, number)
+                where.place(value, number)
             for col in cols:
                 if col < len(row) and row[col].strip():
                     where.current[(number, col)] = row[col].strip()
         return where
+
+    def place(self, value: str, row: int) -> None:
+        """Note that sheet row `row` holds key `value`."""
+        if value in self.rows:
+            self.duplicated.add(value)
+        else:
+            self.rows[value] = row
 
     def add_headers(
         self, title: str, header_row: int, names: Sequence[str]

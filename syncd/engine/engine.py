@@ -117,11 +117,17 @@ class Engine:
         *,
         deliveries: Sequence[bytes] = (),
         on_commit: OnCommit | None = None,
+        inbox: Sequence[int] = (),
     ) -> SyncReport:
         """Re-read given source records (all of the entity when None) and reconcile them
         (see `Refresh.run`)."""
         return self._refresh.run(
-            connector_name, entity, external_ids, deliveries=deliveries, on_commit=on_commit
+            connector_name,
+            entity,
+            external_ids,
+            deliveries=deliveries,
+            on_commit=on_commit,
+            inbox=inbox,
         )
 
     def ingest(

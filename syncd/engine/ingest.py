@@ -12,9 +12,10 @@ from typing import Any
 from syncd.connector import SourceRecord
 from syncd.derive import derive
 from syncd.engine.context import Rules, StepContext
-from syncd.engine.links import Attached, attach, mark_deleted
+from syncd.engine.links import LIVE, Attached, attach, audit_link_states, mark_deleted
 from syncd.engine.outcomes import store_outcome
 from syncd.engine.report import SyncReport
+from syncd.engine.snapshot import Snapshot
 from syncd.jsontext import digest_bytes
 from syncd.mapping.apply import EntityMapping, Pulled
 from syncd.reconcile import (
@@ -51,16 +52,35 @@ class PageIngest:
         keep_cursor: bool | None = None,
         run_id: str | None = None,
         on_commit: OnCommit | None = None,
+        inbox: Sequence[int] = (),
     ) -> SyncReport:
-        """Store one page of source records, and the cursor after it, in one transaction."""
+        """Store one page of source records, and the cursor after it, in one transaction
+        (`inbox`: the deliveries that asked for the read, which may say who deleted)."""
         rules = self.context.rules
         mapping = rules.mappings.entity(connector, entity)
         with self.store.transaction(dry_run=self.context.dry_run) as tx:
-            report = ingest_records(tx, rules, mapping, records, run_id)
+            report = ingest_records(tx, rules, mapping, records, run_id, inbox=inbox)
             if keep_cursor is None:
                 keep_cursor = cursor is None
             if not keep_cursor:
                 tx.cursors.set(connector, entity, cursor)
+            if on_commit is not None:
+                on_commit(tx)
+        return report
+
+    def finish_snapshot(
+        self,
+        snapshot: Snapshot,
+        *,
+        run_id: str | None = None,
+        on_commit: OnCommit | None = None,
+        inbox: Sequence[int] = (),
+    ) -> SyncReport:
+        """After a complete read's last page: what it no longer holds is gone (one
+        transaction, `on_commit` inside it)."""
+        version = self.context.rules.mappings.version
+        with self.store.transaction(dry_run=self.context.dry_run) as tx:
+            report = snapshot.finish(tx, version=version, run_id=run_id, inbox=inbox)
             if on_commit is not None:
                 on_commit(tx)
         return report
@@ -72,8 +92,13 @@ def ingest_records(
     mapping: EntityMapping,
     records: Sequence[SourceRecord],
     run_id: str | None,
+    *,
+    inbox: Sequence[int] = (),
 ) -> SyncReport:
-    """Translate, link, reconcile and store one page inside the caller's transaction."""
+    """Translate, link, reconcile and store one page inside the caller's transaction.
+
+    `inbox`: the deliveries that asked for the read (who deleted or restored, if they say).
+    """
     report = SyncReport()
     tx.serialize_writers()
     people = tx.identities.emails(mapping.connector)
@@ -87,12 +112,25 @@ def ingest_records(
     keys: set[LinkKey] = {(*source, ext) for _, ext, _ in changed}
     keys |= {(*source, ext) for ext in deleted}
     links = tx.links.find(keys)
-    pulled, source_data = _translate(tx, mapping, changed, people)
+    pulled, source_data = _translate(tx, mapping, changed, people, report)
     refs = {(ln.connector, ln.entity, ln.external_id) for p, _ in pulled for ln in p.links}
     links.update(tx.links.find(refs - set(links)))
-    mark_deleted(tx, mapping, links, deleted)
+    version = rules.mappings.version
+    report.deleted += len(
+        mark_deleted(
+            tx, mapping, links, deleted, mapping_version=version, run_id=run_id, inbox=inbox
+        )
+    )
     attached = attach(tx, mapping, pulled, links, source_data)
+    audit_link_states(
+        tx, attached.restored, LIVE, mapping_version=version, run_id=run_id, inbox=inbox
+    )
     report.created += len(attached.new_records)
+    report.restored += len(attached.restored)
+    # Problems reported at a row this page read and not found there again are settled.
+    rows_read = {f"{mapping.entity} row {r.row}" for r in records if r.row is not None}
+    if rows_read:
+        report.problems += tx.source_errors.settle_located(*source, tx.now, locations=rows_read)
     if not attached.work:
         return report
     _reconcile_page(tx, _Scope(rules, mapping, run_id, report), attached, links, source_data)
@@ -120,12 +158,12 @@ def _screen(
         if problem:
             # The connector could read the row but not use it (no key, a duplicate key):
             # report it with its place; the other rows go on.
-            _source_error(tx, mapping, record, str(problem))
+            _source_error(tx, mapping, record, str(problem), report)
             continue
         try:
             external_id = mapping.external_id(record.data)
         except ValueError as exc:
-            _source_error(tx, mapping, record, str(exc))
+            _source_error(tx, mapping, record, str(exc), report)
             continue
         candidates.append((record, external_id, _raw_hash(basis, record.data)))
     return candidates, deleted
@@ -147,7 +185,11 @@ def _changed_only(
 
 
 def _translate(
-    tx: Tx, mapping: EntityMapping, changed: Sequence[Candidate], people: Mapping[str, str]
+    tx: Tx,
+    mapping: EntityMapping,
+    changed: Sequence[Candidate],
+    people: Mapping[str, str],
+    report: SyncReport,
 ) -> tuple[list[tuple[Pulled, str]], dict[str, dict[str, Any]]]:
     """Translate the changed records; returns them (with their raw hash) and their raw data
     by external id."""
@@ -157,7 +199,7 @@ def _translate(
         try:
             translated = mapping.pull(record.data, people)
         except ValueError as exc:
-            _source_error(tx, mapping, record, str(exc))
+            _source_error(tx, mapping, record, str(exc), report)
             continue
         pulled.append((translated, raw_hash))
         source_data[translated.external_id] = record.data
@@ -261,9 +303,11 @@ def _reconcile_record(
     report.conflicts_opened += len(outcome.opened)
 
 
-def _source_error(tx: Tx, mapping: EntityMapping, record: SourceRecord, message: str) -> None:
+def _source_error(
+    tx: Tx, mapping: EntityMapping, record: SourceRecord, message: str, report: SyncReport
+) -> None:
     row = record.row
-    tx.source_errors.add(
+    report.problems += tx.source_errors.add(
         mapping.connector,
         mapping.entity,
         record.external_id,

@@ -1,5 +1,6 @@
 """Links of a page: find or create each source record's link and record, join records that
-links say are one work, mark links whose source record was deleted."""
+links say are one work, mark links whose source record was deleted, and bring them back
+when it returns (each of those two audited on the record)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from syncd.mapping.apply import EntityMapping, Pulled
 from syncd.model import RecordKind
-from syncd.reconcile import LinkKey
+from syncd.reconcile import Change, LinkKey
 from syncd.store.links import LinkRow
 from syncd.store.records import new_record_id
 from syncd.store.store import Tx
@@ -25,17 +26,67 @@ class Attached:
     work: list[tuple[Pulled, LinkKey, str]] = field(default_factory=list)  # (record, link, hash)
     new_records: set[str] = field(default_factory=set)
     data_stored: set[LinkKey] = field(default_factory=set)  # links inserted with their data
+    restored: list[LinkRow] = field(default_factory=list)  # links back from deleted
+
+
+LIVE, GONE = "live", "deleted"
+
+
+def link_field(key: LinkKey) -> str:
+    """How a link's own state shows in its record's history: `link:<tool>:<entity>:<id>`."""
+    return "link:" + ":".join(key)
 
 
 def mark_deleted(
-    tx: Tx, mapping: EntityMapping, links: dict[LinkKey, LinkRow], deleted: Sequence[str]
-) -> None:
-    """Mark the links of source records the tool reports deleted."""
+    tx: Tx,
+    mapping: EntityMapping,
+    links: dict[LinkKey, LinkRow],
+    deleted: Sequence[str],
+    *,
+    mapping_version: str | None = None,
+    run_id: str | None = None,
+    inbox: Sequence[int] = (),
+) -> list[LinkRow]:
+    """Mark the links of source records the tool reports deleted (or a complete read no
+    longer holds). Each that was live is audited on its record (by whom, when `inbox`, the
+    deliveries that asked for the read, say), and what was waiting to be written to it is
+    dropped (there is nothing to write to). Returns those."""
     source = (mapping.connector, mapping.entity)
     gone = [links[k] for k in ((*source, e) for e in deleted) if k in links]
+    newly = [row for row in gone if not row.deleted and not row.placeholder]
     for row in gone:
         row.deleted = True
     tx.links.save(gone, {})
+    audit_link_states(tx, newly, GONE, mapping_version=mapping_version, run_id=run_id, inbox=inbox)
+    for key, pending in tx.outbox.pending(row.key for row in newly).items():
+        tx.outbox.cancel(key, pending.fields)
+    if newly:
+        log.info("%s %s: %d gone", mapping.connector, mapping.entity, len(newly))
+    return newly
+
+
+def audit_link_states(
+    tx: Tx,
+    rows: Sequence[LinkRow],
+    state: str,
+    *,
+    mapping_version: str | None,
+    run_id: str | None,
+    inbox: Sequence[int] = (),
+) -> None:
+    """A history entry on each row's record: its link went to `state` (deleted or live),
+    by the person the deliveries in `inbox` name, else by the tool."""
+    audit: list[dict[str, Any]] = []
+    who = _who(tx, rows, inbox)
+    for row in rows:
+        old = GONE if state == LIVE else LIVE
+        reason = "restored" if state == LIVE else "deleted"
+        origin = who.get(row.key, row.connector)
+        change = Change(link_field(row.key), old, state, origin, None, reason)
+        audit += tx.audit.rows(
+            row.record_id, [change], mapping_version=mapping_version, run_id=run_id
+        )
+    tx.audit.insert(audit)
 
 
 def attach(
@@ -67,6 +118,23 @@ def attach(
     staging.flush()
     tx.links.save(staging.revived, {})
     return staging.result
+
+
+def _who(tx: Tx, rows: Sequence[LinkRow], inbox: Sequence[int]) -> dict[LinkKey, str]:
+    """Per link, the person whose change the deliveries report: their email (as the tool
+    names them, or from its directory), else `<tool> user <id>`."""
+    authors = tx.inbox.authors(inbox) if inbox and rows else {}
+    if not authors:
+        return {}
+    emails = {c: tx.identities.emails(c) for c in {row.connector for row in rows}}
+    out: dict[LinkKey, str] = {}
+    for row in rows:
+        author = authors.get(row.external_id) or authors.get(None)
+        if author:
+            known = author if "@" in author else emails[row.connector].get(author)
+            name = known or f"{row.connector} user {author}"
+            out[row.key] = name[:128]
+    return out
 
 
 class _Staging:
@@ -104,6 +172,8 @@ class _Staging:
                 self.result.new_records.add(target)
             self.staged_links[key] = (target, False)
         elif link is not None and (link.placeholder or link.deleted):
+            if link.deleted and not link.placeholder:
+                self.result.restored.append(link)  # back where it was, history and all
             link.placeholder = link.deleted = False
             self.revived.append(link)
 

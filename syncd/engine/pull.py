@@ -11,6 +11,7 @@ from syncd.engine.ingest import PageIngest
 from syncd.engine.prefetch import Prefetch
 from syncd.engine.report import SyncReport
 from syncd.engine.runs import RunLog
+from syncd.engine.snapshot import Snapshot, is_complete_read
 from syncd.engine.turns import StoreTurns
 from syncd.errors import ConnectorError
 from syncd.mapping.apply import EntityMapping
@@ -76,6 +77,9 @@ class Pull:
         report = SyncReport()
         with self.store.transaction() as tx:
             cursor = None if full else tx.cursors.get(connector.name, mapping.entity)
+            started_at = tx.now
+        complete = is_complete_read(connector, cursor)
+        snapshot = Snapshot(mapping, started_at) if complete else None
         pages = connector.pull(mapping.entity, cursor, fields=mapping.source_paths())
         line = self._turns.line()
         try:
@@ -94,8 +98,12 @@ class Pull:
                         run_id=run_id,
                     )
                 report.add(stored)
+                if snapshot is not None:
+                    snapshot.saw(batch.records)
                 if progress:
                     progress(connector.name, mapping.entity, report.pulled)
         finally:
             line.close()
+        if snapshot is not None:  # every page read and stored: what it lacks is gone
+            report.add(self.ingest.finish_snapshot(snapshot, run_id=run_id))
         return report

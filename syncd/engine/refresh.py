@@ -9,6 +9,7 @@ from syncd.connector import Capability, Connector, SourceRecord
 from syncd.engine.context import StepContext
 from syncd.engine.ingest import OnCommit, PageIngest, ingest_records
 from syncd.engine.report import SyncReport
+from syncd.engine.snapshot import Snapshot, is_complete_read
 from syncd.mapping.apply import EntityMapping
 from syncd.store.store import Store
 
@@ -27,6 +28,7 @@ class Refresh:
         *,
         deliveries: Sequence[bytes] = (),
         on_commit: OnCommit | None = None,
+        inbox: Sequence[int] = (),
     ) -> SyncReport:
         """Re-read given source records (all of the entity when None) and reconcile them.
 
@@ -36,27 +38,38 @@ class Refresh:
         per round, on the tool's budget; where they name the part of an entity that changed
         (a sheet's edited rows), a whole-entity refresh reads just that. `on_commit` runs
         inside the last transaction that stores the effects, so whoever asked (a job, inbox
-        deliveries) is marked done exactly when the effects are stored.
+        deliveries) is marked done exactly when the effects are stored. `inbox`: the stored
+        deliveries that asked for it, read only to say who deleted or restored a record.
         """
         connector = self.context.connectors[connector_name]
         mapping = self.context.rules.mappings.entity(connector_name, entity)
         if external_ids is not None:
-            return self._records(
-                connector, mapping, list(dict.fromkeys(external_ids)), deliveries, on_commit
-            )
+            wanted = list(dict.fromkeys(external_ids))
+            return self._records(connector, mapping, wanted, deliveries, on_commit, inbox)
         if deliveries and Capability.FETCH_DELIVERED in connector.capabilities:
             # The deliveries may name the part that changed (a sheet's edited rows).
             part = connector.fetch_delivered(entity, deliveries, fields=mapping.source_paths())
             if part is not None:
-                return self.ingest.store_page(connector_name, entity, part, on_commit=on_commit)
+                return self.ingest.store_page(
+                    connector_name, entity, part, on_commit=on_commit, inbox=inbox
+                )
         report = SyncReport()
         with self.store.transaction() as tx:
             cursor = tx.cursors.get(connector_name, entity)
+            started_at = tx.now
+        complete = is_complete_read(connector, cursor)
+        snapshot = Snapshot(mapping, started_at) if complete else None
         for batch in connector.pull(entity, cursor, fields=mapping.source_paths()):
             report.add(
-                self.ingest.store_page(connector_name, entity, batch.records, cursor=batch.cursor)
+                self.ingest.store_page(
+                    connector_name, entity, batch.records, cursor=batch.cursor, inbox=inbox
+                )
             )
-        if on_commit is not None:
+            if snapshot is not None:
+                snapshot.saw(batch.records)
+        if snapshot is not None:  # a whole read: what it lacks is gone (a deleted row)
+            report.add(self.ingest.finish_snapshot(snapshot, on_commit=on_commit, inbox=inbox))
+        elif on_commit is not None:
             with self.store.transaction() as tx:
                 on_commit(tx)
         return report
@@ -68,6 +81,7 @@ class Refresh:
         wanted: list[str],
         deliveries: Sequence[bytes],
         on_commit: OnCommit | None,
+        inbox: Sequence[int],
     ) -> SyncReport:
         entity, paths = mapping.entity, mapping.source_paths()
         stored: dict[str, dict[str, Any]] = {}
@@ -91,7 +105,8 @@ class Refresh:
                         SourceRecord(entity=entity, data=data, external_id=external_id)
                         for external_id, data in told.items()
                     ]
-                    report = ingest_records(tx, self.context.rules, mapping, page, None)
+                    rules = self.context.rules
+                    report = ingest_records(tx, rules, mapping, page, None, inbox=inbox)
                     report.from_deliveries = len(told)
                     if on_commit is not None:
                         on_commit(tx)

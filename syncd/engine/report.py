@@ -12,6 +12,9 @@ class SyncReport:
     pulled: int = 0
     skipped: int = 0  # re-read with unchanged content (overlap windows, echoes)
     created: int = 0
+    deleted: int = 0  # links marked gone (the tool deleted the record, or no longer has it)
+    restored: int = 0  # links back from gone
+    problems: int = 0  # problems newly reported at a source record or row, or settled
     changed_fields: int = 0
     conflicts_opened: int = 0
     pushed: int = 0
@@ -20,6 +23,13 @@ class SyncReport:
     errors: list[str] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)  # records whose writes were queued
 
+    @property
+    def changed_state(self) -> bool:
+        """Whether what the rollups show may have changed (records, links or problems)."""
+        return bool(
+            self.changed_fields or self.created or self.deleted or self.restored or self.problems
+        )
+
     def add(self, other: SyncReport) -> None:
         """Add another report's counts to this one."""
         self.touched |= other.touched
@@ -27,6 +37,9 @@ class SyncReport:
             "pulled",
             "skipped",
             "created",
+            "deleted",
+            "restored",
+            "problems",
             "changed_fields",
             "conflicts_opened",
             "pushed",

@@ -82,6 +82,30 @@ class Inbox:
         query = sa.select(t.inbox.c.body).where(t.inbox.c.id.in_(sorted(set(inbox_ids))))
         return [bytes(body) for body in self.conn.execute(query).scalars() if body]
 
+    def authors(self, inbox_ids: Sequence[int]) -> dict[str | None, str]:
+        """Who these deliveries say made the change: the tool's user id by the external id
+        an event names (an event saying "deleted" first), and under None the one author of
+        the events that name no record (left out when they name several people)."""
+        if not inbox_ids:
+            return {}
+        query = (
+            sa.select(t.inbox.c.events)
+            .where(t.inbox.c.id.in_(sorted(set(inbox_ids))))
+            .order_by(t.inbox.c.id)
+        )
+        named: dict[str | None, str] = {}
+        unnamed: set[str | None] = set()
+        for events in self.conn.execute(query).scalars():
+            for event in events or []:
+                author, external_id = event.get("author"), event.get("external_id")
+                if external_id is None:
+                    unnamed.add(author)
+                elif author and (event.get("deleted") or external_id not in named):
+                    named[str(external_id)] = str(author)
+        if len(unnamed) == 1 and None not in unnamed:
+            named[None] = str(next(iter(unnamed)))
+        return named
+
     def depth(self) -> int:
         """Deliveries stored and not yet processed."""
         query = sa.select(sa.func.count()).select_from(t.inbox).where(t.inbox.c.status == "new")

@@ -171,6 +171,20 @@ class Links:
                     found[external_id] = dict(data)
         return found
 
+    def live_ids_seen_before(self, connector: str, entity: str, before: datetime) -> list[str]:
+        """External ids of an entity's live links (seen, not deleted) last seen before
+        `before`: what a complete read started then must find, or they are gone. A link seen
+        since was read after that read began (a webhook's refresh), so it is left out."""
+        c = t.links.c
+        query = sa.select(c.external_id).where(
+            c.connector == connector,
+            c.entity == entity,
+            c.placeholder.is_(False),
+            c.deleted.is_(False),
+            sa.or_(c.seen_at.is_(None), c.seen_at < before),
+        )
+        return [str(x) for (x,) in self.conn.execute(query)]
+
     def of_records(self, record_ids: Iterable[str]) -> dict[str, list[LinkRow]]:
         """Every link of these records, by record id."""
         out: dict[str, list[LinkRow]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from syncd.store import tables as t
+from syncd.store.batches import chunks
 
 
 class SourceErrors:
@@ -26,8 +28,9 @@ class SourceErrors:
         *,
         location: str | None = None,
         field: str | None = None,
-    ) -> None:
-        """Report a source record (or row) that could not be read or written.
+    ) -> bool:
+        """Report a source record (or row) that could not be read or written; True when it
+        is new (not an unresolved one seen again).
 
         The same problem seen again only moves `seen_at`, so a re-read does not pile up
         copies and sync health can show what is wrong now.
@@ -44,7 +47,7 @@ class SourceErrors:
         )
         updated = self.conn.execute(t.source_errors.update().where(same).values(seen_at=self.now))
         if updated.rowcount:
-            return
+            return False
         self.conn.execute(
             t.source_errors.insert().values(
                 connector=connector,
@@ -57,6 +60,37 @@ class SourceErrors:
                 resolved=False,
             )
         )
+        return True
+
+    def settle_located(
+        self,
+        connector: str,
+        entity: str,
+        before: datetime,
+        *,
+        locations: Iterable[str] | None = None,
+    ) -> int:
+        """Resolve the entity's unresolved problems reported at a place (a sheet row) and not
+        seen again since `before`: a read that covered that place (all of them, when
+        `locations` is None) no longer finds them there. Returns how many."""
+        c = t.source_errors.c
+        where = sa.and_(
+            c.connector == connector,
+            c.entity == entity,
+            c.resolved.is_(False),
+            c.location.is_not(None),
+            c.seen_at < before,
+        )
+        if locations is None:
+            result = self.conn.execute(t.source_errors.update().where(where).values(resolved=True))
+            return int(result.rowcount or 0)
+        settled = 0
+        for chunk in chunks(sorted(set(locations))):
+            result = self.conn.execute(
+                t.source_errors.update().where(where, c.location.in_(chunk)).values(resolved=True)
+            )
+            settled += int(result.rowcount or 0)
+        return settled
 
     def unresolved(self, *, since: datetime | None = None) -> list[dict[str, Any]]:
         """Unresolved source errors (seen since `since`), newest first."""

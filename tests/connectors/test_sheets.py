@@ -129,14 +129,15 @@ def test_duplicate_and_keyless_rows_come_out_as_problems(messy: SheetsHarness) -
     records = _pull(messy.connector())
     problems = [r for r in records if r.problem is not None]
     found = {(r.row, r.external_id) for r in problems}
-    assert found == {(blank, None), (second, number)}
+    # Neither row of a repeated number wins by position: both are problems, both named.
+    assert found == {(blank, None), (first, number), (second, number)}
     by_row = {r.row: r.problem for r in problems}
-    assert (
-        by_row[second] == f"Invoices row {first} and row {second} have the same Invoice # {number}"
-    )
+    twice = f"Invoices rows {first} and {second} have the same Invoice # {number}:"
+    assert by_row[first] == by_row[second]
+    assert str(by_row[second]).startswith(twice)
     assert by_row[blank] == f"Invoices row {blank} has no Invoice #"
     usable = [r for r in records if r.problem is None]
-    assert [r.row for r in usable if r.external_id == number] == [first]
+    assert [r.row for r in usable if r.external_id == number] == []
     assert len({r.external_id for r in usable}) == len(usable)
 
 
@@ -487,13 +488,15 @@ def test_engine_sync_with_the_shipped_mapping(messy: SheetsHarness, tmp_path: Pa
     engine = Engine(store, {"sheets": connector}, _mappings())
     first = engine.sync()
     budget_lines = len(messy.production.budget.rows) - 1
-    assert not first.errors and first.created == len(messy.expected_ids()) + budget_lines
+    # The repeated number has no record: neither of its rows wins, and nothing was agreed
+    # before; both rows are reported where they are.
+    assert not first.errors and first.created == len(messy.expected_ids()) - 1 + budget_lines
     notes = messy.production.notes
-    second_row = notes["duplicate_invoice_rows"].split(",")[1]
+    rows = notes["duplicate_invoice_rows"].split(",")
     with store.transaction() as tx:
         errors = tx.source_errors.unresolved()
-    assert [(e["location"], e["external_id"]) for e in errors] == [
-        (f"Invoices row {second_row}", notes["duplicate_invoice"])
+    assert sorted((e["location"], e["external_id"]) for e in errors) == [
+        (f"Invoices row {row}", notes["duplicate_invoice"]) for row in rows
     ]
     assert engine.sync().changed_fields == 0  # a snapshot of the same sheet changes nothing
 
@@ -592,3 +595,27 @@ def test_built_by_the_registry_from_a_table_like_the_sandbox_writes(
     assert isinstance(connector, SheetsConnector)
     assert {r.external_id for r in _pull(connector)} == sheets.expected_ids()
     connector.close()
+
+
+def test_push_writes_neither_row_of_a_repeated_key(messy: SheetsHarness) -> None:
+    connector = messy.connector()
+    _pull(connector)
+    number = messy.production.notes["duplicate_invoice"]
+    other = next(k for k in sorted(messy.expected_ids()) if k != number)
+    result = connector.push(
+        "Invoices",
+        [
+            PushItem(external_id=number, payload={"Sync Status": "ok"}),
+            PushItem(external_id=other, payload={"Sync Status": "ok"}),
+        ],
+    )
+    assert result.written == [other]
+    assert result.rejected[number] == f"more than one row of Invoices has Invoice # {number}"
+    values = messy.values()
+    column = values[0].index("Sync Status") if "Sync Status" in values[0] else None
+    cells = [
+        row[column] if column is not None and column < len(row) else ""
+        for row in values[1:]
+        if row and row[0].strip() == number
+    ]
+    assert cells == ["", ""]  # neither row got the write (no winner by position)

@@ -64,7 +64,7 @@ def test_a_duplicate_key_is_reported_as_a_whole_read_reports_it(messy: SheetsHar
     whole = _whole(connector)
     assert by_row[second].problem is not None
     assert by_row[second].problem == whole[second].problem
-    assert by_row[first].problem is None and by_row[first] == whole[first]
+    assert by_row[first].problem is not None and by_row[first] == whole[first]
 
 
 def test_what_moves_rows_or_touches_the_header_means_a_whole_read(
@@ -106,3 +106,26 @@ def test_the_engine_refreshes_a_tab_from_its_edited_rows(
         record_id = tx.links.find([link_key])[link_key].record_id
         assert tx.records.load([record_id])[record_id].value("status") == new.lower()
     store.close()
+
+
+def test_a_key_gone_or_a_repeat_appearing_or_fixed_means_a_whole_read(
+    sheets: SheetsHarness,
+) -> None:
+    connector = sheets.connector()
+    whole = _whole(connector)
+    keys = {row: str(r.external_id) for row, r in whole.items() if r.external_id}
+    five, six = keys[5], keys[6]
+    # A note typed in: keys as they were, so only the row is read.
+    note = sheets.type_as_person("'Invoices'!K5", [["a note"]])
+    assert connector.fetch_delivered("Invoices", _bodies(note), fields=[]) is not None
+    # Row 5 retyped as row 6's number: row 5's number is gone and 6's is on two rows. Only a
+    # whole read can tell the engine that (and names both rows).
+    retype = sheets.type_as_person("'Invoices'!A5", [[six]])
+    assert connector.fetch_delivered("Invoices", _bodies(retype), fields=[]) is None
+    again = _whole(connector)
+    assert again[5].problem is not None and again[5].problem == again[6].problem
+    # Fixed with a new number: nothing is gone, but the repeat is: a whole read again.
+    fixed = sheets.type_as_person("'Invoices'!A5", [[f"{five}-B"]])
+    assert connector.fetch_delivered("Invoices", _bodies(fixed), fields=[]) is None
+    after = _whole(connector)
+    assert after[5].problem is None and after[6].problem is None

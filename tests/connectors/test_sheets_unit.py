@@ -343,6 +343,12 @@ def test_a1_helpers() -> None:
     assert bounds_of({"range": "T!not a range"}) == Bounds(1, 0, None)
 
 
+TWICE = (
+    "Invoices rows 3 and 8 have the same Invoice # INV-1: none of them is synced (the record "
+    "keeps its last agreed values) until only one row has it"
+)
+
+
 def test_rows_become_records_with_problems_for_blank_and_repeated_keys() -> None:
     value_range = {
         "range": "Invoices!A1:Z1000",
@@ -361,7 +367,7 @@ def test_rows_become_records_with_problems_for_blank_and_repeated_keys() -> None
     assert tab.duplicate_headers() == ["Vendor"]
     records = tab.records("Invoice #")
     assert [(r.external_id, r.data, r.row, r.problem) for r in records] == [
-        ("INV-1", {"Invoice #": " INV-1 ", "Vendor": "Acme"}, 3, None),
+        ("INV-1", {"Invoice #": " INV-1 ", "Vendor": "Acme"}, 3, TWICE),
         (
             None,
             {"Invoice #": "", "Vendor": "No number"},
@@ -373,7 +379,7 @@ def test_rows_become_records_with_problems_for_blank_and_repeated_keys() -> None
             "INV-1",
             {"Invoice #": "INV-1", "Vendor": "Acme again"},
             8,
-            "Invoices row 3 and row 8 have the same Invoice # INV-1",
+            TWICE,
         ),
     ]
     kept = tab.records("Invoice #", keep={"Amount"})
