@@ -95,13 +95,13 @@ def test_a_secret_reaches_no_field_of_a_json_line(
         except (ValueError, RuntimeError):
             logger.exception("failed")
     else:
-        extra = {
+        extras: dict[str, dict[str, Any]] = {
             "message": {},
             "extra": {"detail": text},
             "nested": {"request": {"headers": {"x": text}}},
             "list": {"ids": ["ok", text]},
-        }[where]
-        logger.error("saw %s", text if where == "message" else "nothing", extra=extra)
+        }
+        logger.error("saw %s", text if where == "message" else "nothing", extra=extras[where])
     [line] = _lines(out)
     assert secret not in json.dumps(line) and secret not in out.getvalue()
     assert REDACTED in json.dumps(line)
