@@ -9,6 +9,7 @@ anything of it.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +24,12 @@ from syncd.api.admin_guard import admin_caller, client_address, is_admin_path
 from syncd.api.auth import TokenTable
 from syncd.api.refusals import refuse
 
+log = logging.getLogger(__name__)
+
 WEBHOOK_PATH_PREFIX = "/webhooks/"
+# Clients being throttled, remembered to log when each starts and stops being refused; past
+# this many (a flood from many addresses) the rest are refused without a line each.
+MAX_THROTTLED_REMEMBERED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,7 @@ class RateLimitMiddleware:
         self.app = app
         self.rules = [rule for rule in rules if rule.limits]
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._throttled: dict[tuple[str, str], int] = {}  # (group, key) -> requests refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Count the request against the first rule that applies; refuse it when over."""
@@ -76,6 +83,7 @@ class RateLimitMiddleware:
                 for limit in rule.limits:
                     if not self.limiter.hit(limit, rule.group, key):
                         wait = self._retry_after(limit, rule.group, key)
+                        self._note_refused(rule.group, key, str(limit))
                         await refuse(
                             scope,
                             receive,
@@ -86,7 +94,35 @@ class RateLimitMiddleware:
                             {"Retry-After": str(wait)},
                         )
                         return
+                self._note_passed(rule.group, key)
         await self.app(scope, receive, send)
+
+    def _note_refused(self, group: str, key: str, limit: str) -> None:
+        """Log the first refusal of a client, not every one (a flood would flood the log)."""
+        refused = self._throttled.get((group, key))
+        if refused is not None:
+            self._throttled[(group, key)] = refused + 1
+        elif len(self._throttled) < MAX_THROTTLED_REMEMBERED:
+            self._throttled[(group, key)] = 1
+            log.warning(
+                "rate limit: refusing %s requests of %s (over %s) until it slows down",
+                group,
+                key,
+                limit,
+                extra={"rate_limit": group, "client": key, "throttled": True},
+            )
+
+    def _note_passed(self, group: str, key: str) -> None:
+        """A throttled client got through again: say how many of its requests were refused."""
+        refused = self._throttled.pop((group, key), None)
+        if refused is not None:
+            log.warning(
+                "rate limit: %s requests of %s pass again; %d were refused (429)",
+                group,
+                key,
+                refused,
+                extra={"rate_limit": group, "client": key, "throttled": False, "refused": refused},
+            )
 
     def _retry_after(self, limit: RateLimitItem, group: str, key: str) -> int:
         """Whole seconds until the window lets one more request through (at least 1)."""

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -23,6 +25,7 @@ from starlette.types import ASGIApp, Message
 from syncd.api.auth import TokenTable
 from syncd.api.body_limit import BodyLimitMiddleware
 from syncd.api.rate_limit import RateLimitMiddleware, default_rules
+from syncd.settings import ApiSettings
 from tests.api.admin_kit import ADMIN_TOKEN, VIEWER_TOKEN, Kit
 
 
@@ -172,7 +175,10 @@ def test_the_body_limit_reads_no_chunk_past_the_limit(
         assert read > limit and read - sizes[answer.read - 1] <= limit
 
 
-def test_rate_limits_count_webhooks_per_address_and_admin_calls_per_token() -> None:
+def test_rate_limits_count_webhooks_per_address_and_admin_calls_per_token(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="syncd.api.rate_limit")
     tokens = TokenTable(
         {"mia": SecretStr(ADMIN_TOKEN)},
         {"dash": SecretStr(VIEWER_TOKEN)},
@@ -190,6 +196,9 @@ def test_rate_limits_count_webhooks_per_address_and_admin_calls_per_token() -> N
     refused = webhook("10.0.0.1")
     assert refused.json == {"detail": refused.json["detail"]}  # type: ignore[index]
     assert 1 <= int(refused.headers["retry-after"]) <= 60
+    # A throttled client is logged once, not once per refused request.
+    said = [r.getMessage() for r in caplog.records if "address:10.0.0.1" in r.getMessage()]
+    assert len(said) == 1 and "refusing webhooks requests" in said[0]
 
     def admin(token: str, client: str = "10.0.0.1") -> int:
         return call(app, "GET", "/admin/v1/status", [b""], _bearer(token), client=client).status
@@ -201,3 +210,12 @@ def test_rate_limits_count_webhooks_per_address_and_admin_calls_per_token() -> N
     assert [admin("guess-one-000000000000000000"), admin("guess-two-0000000000000")] == [404, 404]
     assert admin("guess-three-000000000000000000") == 429
     assert call(app, "GET", "/healthz", [b""], client="10.0.0.1").status == 404  # not limited
+
+
+@pytest.mark.parametrize("field", ["webhook_rate_limit", "admin_rate_limit"])
+def test_a_rate_limit_setting_that_does_not_parse_is_named(field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        ApiSettings(**{field: "lots per hour"})
+    [error] = caught.value.errors()
+    assert error["loc"] == (field,) and "'lots per hour' is not a rate limit" in error["msg"]
+    assert ApiSettings(**{field: ""}).model_dump()[field] == ""  # off
