@@ -84,6 +84,8 @@ class JsonFormatter(_LibraryJsonFormatter):
             "{message}{name}{levelname}",
             style="{",
             rename_fields={"name": "logger", "levelname": "level", "exc_info": "error"},
+            # uvicorn adds the message again with terminal colours: not a field of its own.
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
             json_ensure_ascii=False,
         )
 

@@ -53,9 +53,12 @@ def test_json_lines_keep_their_names_and_every_extra_field(
         except RuntimeError:
             log.exception("round failed", extra={"outage": "worker jira"})
         log.debug("not shown at INFO")
+        logging.getLogger("uvicorn.error").info(
+            "Started server process [%d]", 7, extra={"color_message": "\x1b[36m%d\x1b[0m"}
+        )
     finally:
         logging.getLogger().handlers.clear()
-    first, second = (json.loads(line) for line in capfd.readouterr().err.splitlines())
+    first, second, third = (json.loads(line) for line in capfd.readouterr().err.splitlines())
     assert first["level"] == "warning" and first["logger"] == "syncd.test.logs"
     assert first["message"] == "refused 3 deliveries"
     assert first["time"].endswith("+00:00") and first["time"][:4].isdigit()
@@ -67,6 +70,7 @@ def test_json_lines_keep_their_names_and_every_extra_field(
     }
     assert second["level"] == "error" and second["outage"] == "worker jira"
     assert second["error"].startswith("Traceback") and "the store went away" in second["error"]
+    assert "color_message" not in third and third["message"] == "Started server process [7]"
 
 
 printable = st.text(st.characters(codec="ascii", categories=["L", "N", "P", "Zs"]), max_size=20)
