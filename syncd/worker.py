@@ -315,7 +315,10 @@ class Worker:
 
     def _outage(self, what: str) -> OutageLog:
         """The outage state of one of this worker's loops."""
-        return self._outages.setdefault(what, OutageLog(log, what))
+        outage = self._outages.get(what)
+        if outage is None:
+            outage = self._outages[what] = OutageLog(log, what)
+        return outage
 
 
 def _in_turn(tasks: Sequence[Callable[[], None]]) -> None:
