@@ -19,6 +19,7 @@ from typing import Any
 
 from syncd.connector import Connector, WebhookEvent
 from syncd.jobs.port import JobQueue
+from syncd.outage import OutageLog
 from syncd.store.inbox import MAX_DELIVERY_ID, MAX_JOB_KEY, row_fault
 from syncd.store.store import Store, Tx
 
@@ -251,6 +252,7 @@ class InboxWriter:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._outage = OutageLog(log, "storing webhook deliveries")
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -294,10 +296,11 @@ class InboxWriter:
             try:
                 results = accept_many(self.store, self.queue, [d for d, _ in batch])
             except Exception as exc:  # the store failed: every waiter gets the error (a 503)
-                log.error("could not store %d deliveries: %s", len(batch), exc)
+                self._outage.failed(exc)  # once per outage, not once per batch
                 for _, done in batch:
                     done(exc)
                 continue
+            self._outage.ok()
             for (_, done), result in zip(batch, results, strict=True):
                 done(result)
             if self._on_stored is not None and any(

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from syncd.jobs.port import JobQueue
+from syncd.outage import OutageLog
 from syncd.settings import SyncSettings
 from syncd.store.store import Store
 
@@ -38,6 +39,7 @@ class Scheduler:
         self._next_poll: dict[str, float] = {}
         self._next_full: dict[str, float] = {}
         self._next_housekeeping = 0.0
+        self._outage = OutageLog(log, "the scheduler")
 
     def tick(self) -> int:
         """Enqueue whatever is due now; returns how many jobs were queued."""
@@ -91,6 +93,8 @@ class Scheduler:
         while not stop.is_set():
             try:
                 self.tick()
-            except Exception:  # a store outage must not kill the scheduler
-                log.exception("scheduler tick failed")
+            except Exception as exc:  # a store outage must not kill the scheduler
+                self._outage.failed(exc)  # once per outage, not once a second
+            else:
+                self._outage.ok()
             stop.wait(every)

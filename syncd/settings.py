@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -39,11 +40,33 @@ class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     public_url: str | None = Field(None, description="how the trackers reach this service")
-    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest webhook accepted")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="largest request body accepted on any route (413)"
+    )
+    webhook_rate_limit: str = Field(
+        "500/second;20000/minute",
+        description="per client address on /webhooks/... (429); empty: no limit",
+    )
+    admin_rate_limit: str = Field(
+        "30/second;1200/minute",
+        description="per token name (else client address) on /admin/... (429); empty: no limit",
+    )
     admin_tokens: dict[str, SecretStr] = Field(
         default_factory=dict, description='token name -> token, e.g. "mia" (set via env)'
     )
     viewer_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+
+    @field_validator("webhook_rate_limit", "admin_rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError as exc:
+                raise ValueError(
+                    f'{value!r} is not a rate limit like "500/second;20000/minute" ({exc})'
+                ) from None
+        return value
 
 
 class RollupSettings(_Section):

@@ -35,6 +35,7 @@ from syncd.engine import Engine, SyncReport
 from syncd.errors import AuthError, ConnectorError
 from syncd.jobs.port import Job, JobQueue
 from syncd.metrics import Metrics
+from syncd.outage import OutageLog
 from syncd.rollups.runner import RollupRunner
 from syncd.store.store import Tx
 
@@ -94,6 +95,8 @@ class Worker:
         self.lease, self.batch, self._observe = lease, batch, observe
         # Set by the webhook API after it stores a delivery, so work starts at once.
         self.wake = wake or threading.Event()
+        # A store or tool outage is logged when it starts and ends, not once per round.
+        self._outages: dict[str, OutageLog] = {}
 
     def run_once(self) -> int:
         """Claim and do one round of jobs; returns how many were taken."""
@@ -281,20 +284,26 @@ class Worker:
         """Push a slice of every connector's backlog; True if anything went out."""
         pushed = 0
         for name in filter(self._own, self.engine.connectors):
+            outage = self._outage(f"worker {self.name}: pushing the backlog of {name}")
             try:
                 pushed += self.engine.push_pending(name, limit=self._round_writes(name)).pushed
-            except Exception:  # the loop boundary: a store or tool outage waits for next time
-                log.exception("pushing the backlog of %s failed", name)
+            except Exception as exc:  # the loop boundary: an outage waits for next time
+                outage.failed(exc)
+            else:
+                outage.ok()
         return pushed > 0
 
     def run(self, stop: threading.Event, *, idle: float = 0.5) -> None:
         """Work until `stop` is set; sleeps (or waits to be woken) when there is nothing."""
         while not stop.is_set():
+            outage = self._outage(f"worker {self.name}")
             try:
                 taken = self.run_once()
-            except Exception:  # the loop boundary: a store outage must not kill the worker
-                log.exception("worker %s: round failed", self.name)
+            except Exception as exc:  # the loop boundary: a store outage must not kill the worker
+                outage.failed(exc)
                 taken = 0
+            else:
+                outage.ok()
             if not taken:
                 # Nothing new: use the quiet time on the backlog (e.g. the first sync's
                 # write-backs, or writes waiting for a retry).
@@ -305,6 +314,13 @@ class Worker:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+    def _outage(self, what: str) -> OutageLog:
+        """The outage state of one of this worker's loops."""
+        outage = self._outages.get(what)
+        if outage is None:
+            outage = self._outages[what] = OutageLog(log, what)
+        return outage
 
 
 def _in_turn(tasks: Sequence[Callable[[], None]]) -> None:

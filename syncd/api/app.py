@@ -9,6 +9,10 @@ from fastapi import FastAPI
 
 from syncd import __version__
 from syncd.api import admin, ops, webhooks
+from syncd.api.admin_guard import AdminGuardMiddleware
+from syncd.api.auth import TokenTable
+from syncd.api.body_limit import BodyLimitMiddleware
+from syncd.api.rate_limit import RateLimitMiddleware, default_rules
 from syncd.api.services import Services
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -22,8 +26,20 @@ def create_app(services: Services, *, lifespan: Lifespan | None = None) -> FastA
         description="Webhooks in from Jira, ShotGrid and Google Sheets; admin API; operations.",
         lifespan=lifespan,
     )
+    settings = services.settings.api
+    tokens = TokenTable.from_settings(settings)
     app.state.services = services
     app.include_router(webhooks.router)
     app.include_router(ops.router)
-    admin.mount(app, services.settings.api)
+    admin.mount(app, tokens)
+    # The last added runs first: rate limit, then the admin token, then the body limit, so a
+    # refused request costs a few header reads and none of its body.
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(AdminGuardMiddleware, tokens=tokens)
+    app.add_middleware(
+        RateLimitMiddleware,
+        rules=default_rules(
+            webhooks=settings.webhook_rate_limit, admin=settings.admin_rate_limit, tokens=tokens
+        ),
+    )
     return app

@@ -111,9 +111,13 @@ bearer = HTTPBearer(
 )
 
 
+def challenge(*, invalid: bool) -> str:
+    """The `WWW-Authenticate` value of a 401: which scheme, and whether a token was refused."""
+    return 'Bearer realm="syncd"' + (', error="invalid_token"' if invalid else "")
+
+
 def _unauthorized(detail: str, *, invalid: bool) -> HTTPException:
-    challenge = 'Bearer realm="syncd"' + (', error="invalid_token"' if invalid else "")
-    return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
+    return HTTPException(401, detail, headers={"WWW-Authenticate": challenge(invalid=invalid)})
 
 
 def current_caller(

@@ -87,7 +87,8 @@ async def receive(connector: str, request: Request, services: ServicesDep) -> JS
         raise HTTPException(400, f"malformed delivery: {exc}") from None
     except Exception as exc:  # the store is down: 503 makes the tool deliver it again
         metrics.labels(connector, "unavailable").inc()
-        log.error("could not store a %s delivery: %s", connector, type(exc).__name__)
+        # The inbox writer logs the outage once; a line per delivery would flood the log.
+        log.debug("could not store a %s delivery: %s", connector, type(exc).__name__)
         raise HTTPException(503, "the inbox is unavailable; deliver again later") from None
     metrics.labels(connector, "stored").inc(result.stored)
     metrics.labels(connector, "duplicate").inc(result.duplicates)

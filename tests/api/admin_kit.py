@@ -110,6 +110,8 @@ def build_kit(
     settings.setdefault(
         "api", {"admin_tokens": {"mia": ADMIN_TOKEN}, "viewer_tokens": {"dash": VIEWER_TOKEN}}
     )
+    # These tests call the admin API faster than a person would: no rate limit unless asked.
+    settings["api"] = {"admin_rate_limit": "", **settings["api"]}
     settings.setdefault("connectors", {"a": {"kind": "memory", "api_token": CONNECTOR_SECRET}})
     settings.setdefault("rollup", {"record_links": {"a": RECORD_LINK}})
     write_item_mappings(directory)

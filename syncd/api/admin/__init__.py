@@ -2,7 +2,7 @@
 
 Every route needs a bearer token (`syncd.api.auth`): a viewer token reads, an admin token
 also changes things. Routes are grouped per resource in the modules of this package;
-`mount()` hashes the configured tokens and adds the routes to the app.
+`mount()` adds the routes to the app with the hashed tokens they check.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, FastAPI
 from syncd.api.admin import conflicts, mappings, records, status, sync
 from syncd.api.admin.responses import AUTH_RESPONSES
 from syncd.api.auth import TokenTable, require_viewer
-from syncd.settings import ApiSettings
 
 PREFIX = "/admin/v1"
 
@@ -27,7 +26,7 @@ def _router() -> APIRouter:
     return router
 
 
-def mount(app: FastAPI, settings: ApiSettings) -> None:
-    """Serve the admin API on `app`, with the tokens of `settings` (hashed now, kept hashed)."""
-    app.state.admin_tokens = TokenTable.from_settings(settings)
+def mount(app: FastAPI, tokens: TokenTable) -> None:
+    """Serve the admin API on `app`, checking `tokens` (kept hashed)."""
+    app.state.admin_tokens = tokens
     app.include_router(_router())
