@@ -7,13 +7,14 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import timedelta
 
-from syncd.connector import Capability, Connector, PushItem
+from syncd.connector import Capability, Connector, PushItem, PushStep
 from syncd.engine.context import StepContext
 from syncd.engine.refresh import Refresh
 from syncd.engine.report import SyncReport
 from syncd.errors import AuthError, ConnectorError, TransientError
 from syncd.mapping.apply import EntityMapping
 from syncd.model import JsonValue
+from syncd.reconcile import Change
 from syncd.store.outbox import OutboxRow
 from syncd.store.store import Store
 
@@ -171,6 +172,32 @@ class Push:
         report.pushed += len(result.written)
         report.push_rejected += len(result.rejected)
         self._record_push(connector_name, entity, sent, result.written, result.rejected)
+        if result.steps:
+            self._audit_steps(connector_name, sent, result.steps)
+
+    def _audit_steps(
+        self, connector: str, sent: Sent, steps: Mapping[str, Sequence[PushStep]]
+    ) -> None:
+        """Each intermediate move a write took (a hop of a multi-hop status change) goes in
+        the record's history, as the tool named it."""
+        with self.store.transaction() as tx:
+            for external_id, moves in steps.items():
+                if external_id not in sent:
+                    continue
+                changes = [
+                    Change(
+                        field=f"{connector}:{step.field}",
+                        old=step.old,
+                        new=step.new,
+                        origin=f"syncd via {step.via!r}"[:128],
+                        at=None,
+                        reason="transition",
+                    )
+                    for step in moves
+                ]
+                tx.audit.add(
+                    sent[external_id][0].record_id, changes, mapping_version=None, run_id=None
+                )
 
     def _record_push(
         self,
