@@ -7,8 +7,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import timedelta
 
-from syncd.connector import Capability, Connector, PushItem, PushStep
+from syncd.connector import Capability, Connector, PushItem, PushResult, PushStep
 from syncd.engine.context import StepContext
+from syncd.engine.plan import PlannedWrite, title_of, why
 from syncd.engine.refresh import Refresh
 from syncd.engine.report import SyncReport
 from syncd.errors import AuthError, ConnectorError, TransientError
@@ -155,6 +156,13 @@ class Push:
         report: SyncReport,
     ) -> None:
         """Send the payloads; record what was written, refused, or failed (to retry)."""
+        if self.context.recorder is not None:
+            # A dry run on a scratch store: list the writes, and carry on as if they landed.
+            self.context.recorder.add(self._planned(connector_name, entity, sent))
+            result = PushResult(written=[item.external_id for item in items])
+            report.pushed += len(result.written)
+            self._record_push(connector_name, entity, sent, result.written, {})
+            return
         try:
             result = connector.push(entity, items)
         except TransientError as exc:
@@ -174,6 +182,34 @@ class Push:
         self._record_push(connector_name, entity, sent, result.written, result.rejected)
         if result.steps:
             self._audit_steps(connector_name, sent, result.steps)
+
+    def _planned(self, connector: str, entity: str, sent: Sent) -> list[PlannedWrite]:
+        """The writes of a batch, field by field: what the tool holds, what it would hold."""
+        mapping = self.context.rules.mappings.entities[(connector, entity)]
+        policies = self.context.rules.policies[mapping.kind]
+        with self.store.snapshot() as tx:
+            links = tx.links.find((connector, entity, ext) for ext in sent)
+            records = tx.records.load({row.record_id for row, _ in sent.values()})
+        planned = []
+        for external_id, (row, fields) in sent.items():
+            link = links.get((connector, entity, external_id))
+            record = records.get(row.record_id)
+            for name, value in fields.items():
+                spec = mapping.field_spec(name)
+                planned.append(
+                    PlannedWrite(
+                        tool=connector,
+                        entity=entity,
+                        key=external_id,
+                        title=title_of(record.fields) if record else None,
+                        field=name,
+                        path=_path_text(spec.push_path or spec.path) if spec else name,
+                        current=link.bases.get(name) if link else None,
+                        new=value,
+                        why=why(policies.get(name), record.meta.get(name) if record else None),
+                    )
+                )
+        return planned
 
     def _audit_steps(
         self, connector: str, sent: Sent, steps: Mapping[str, Sequence[PushStep]]
@@ -232,3 +268,7 @@ class Push:
                 retry = PUSH_RETRY_BASE * (2 ** min(row.attempts, 6))
                 give_up = not transient or row.attempts + 1 >= PUSH_MAX_ATTEMPTS
                 tx.outbox.fail(row.id, error, retry_in=None if give_up else retry)
+
+
+def _path_text(path: str | list[str]) -> str:
+    return path if isinstance(path, str) else ".".join(path)
