@@ -8,6 +8,7 @@ hundreds. On a copy the sync runs exactly as it would, and what it did is read b
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,18 +29,45 @@ _CHUNK = 2000
 def scratch_copy(source: Store) -> Iterator[Store]:
     """A throwaway SQLite store holding what `source` holds (removed when the block ends)."""
     with TemporaryDirectory(prefix="syncd-dry-run-") as workdir:
-        scratch = Store(f"sqlite:///{Path(workdir) / 'dry-run.sqlite3'}", clock=source.clock)
+        url = f"sqlite:///{Path(workdir) / 'dry-run.sqlite3'}"
+        if source.is_sqlite:
+            _backup(source, url)  # the file as it is: schema and rows, one consistent copy
+            scratch = Store(url, clock=source.clock, migrate=False)
+            with scratch.transaction() as dst:
+                for name in _NOT_COPIED:
+                    dst.conn.execute(t.metadata.tables[name].delete())
+        else:
+            scratch = Store(url, clock=source.clock)
+            _copy_rows(source, scratch)
         try:
-            with source.snapshot() as src, scratch.transaction() as dst:
-                for table in t.metadata.sorted_tables:
-                    if table.name in _NOT_COPIED:
-                        continue
-                    rows = src.conn.execution_options(yield_per=_CHUNK).execute(sa.select(table))
-                    for chunk in rows.partitions(_CHUNK):
-                        dst.conn.execute(table.insert(), [dict(r._mapping) for r in chunk])
             yield scratch
         finally:
             scratch.close()
+
+
+def _backup(source: Store, url: str) -> None:
+    """SQLite's online backup of the source file into `url`'s file."""
+    target = sa.create_engine(url)
+    try:
+        with source.engine.connect() as src, target.connect() as dst:
+            src_db = src.connection.dbapi_connection
+            dst_db = dst.connection.dbapi_connection
+            assert isinstance(src_db, sqlite3.Connection)
+            assert isinstance(dst_db, sqlite3.Connection)
+            src_db.backup(dst_db)
+    finally:
+        target.dispose()
+
+
+def _copy_rows(source: Store, scratch: Store) -> None:
+    """Every row of every table but the queues, from one snapshot (PostgreSQL to SQLite)."""
+    with source.snapshot() as src, scratch.transaction() as dst:
+        for table in t.metadata.sorted_tables:
+            if table.name in _NOT_COPIED:
+                continue
+            rows = src.conn.execution_options(yield_per=_CHUNK).execute(sa.select(table))
+            for chunk in rows.partitions(_CHUNK):
+                dst.conn.execute(table.insert(), [dict(r._mapping) for r in chunk])
 
 
 def linked_records(tx: Tx) -> dict[str, tuple[tuple[str, str, str], ...]]:
