@@ -109,11 +109,24 @@ class PushItem(BaseModel):
     payload: dict[str, Any]
 
 
+class PushStep(BaseModel):
+    """One of several calls a write took in the tool, e.g. a hop of a multi-hop status move."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str  # the tool's field, e.g. "status"
+    old: str
+    new: str
+    via: str  # what was taken, e.g. the workflow transition's name
+
+
 class PushResult(BaseModel):
-    """What a push did, per source record: written, or rejected with the tool's reason."""
+    """What a push did, per source record: written, or rejected with the tool's reason;
+    `steps`, per source record, the intermediate moves a write took (audited one by one)."""
 
     written: list[str] = []
     rejected: dict[str, str] = {}
+    steps: dict[str, list[PushStep]] = {}
 
 
 class Identity(BaseModel):

@@ -260,6 +260,33 @@ class JiraClient:
             endpoint="POST issue/{key}/transitions",
         )
 
+    def workflow(self, project_id: str, issue_type_id: str | None) -> dict[str, Any] | None:
+        """The workflow an issue type of a project follows, with its transitions and
+        statuses: `GET workflowscheme/project` (which workflow), then `GET workflow/search`
+        (None when the scheme names none the search returns)."""
+        session = self.session()
+        params: dict[str, Any] = {"projectId": project_id}
+        schemes = self._call(
+            partial(self._get_json, session, "workflowscheme/project", params),
+            endpoint="GET workflowscheme/project",
+        )
+        name = None
+        for value in schemes.get("values") or []:
+            scheme = value.get("workflowScheme") or {}
+            mappings = scheme.get("issueTypeMappings") or {}
+            name = mappings.get(issue_type_id or "") or scheme.get("defaultWorkflow")
+        if not name:
+            return None
+        search = {"workflowName": name, "expand": "transitions,statuses"}
+        found = self._call(
+            partial(self._get_json, session, "workflow/search", search),
+            endpoint="GET workflow/search",
+        )
+        return next(
+            (dict(w) for w in found.get("values") or [] if (w.get("id") or {}).get("name") == name),
+            None,
+        )
+
     def users(self) -> list[dict[str, Any]]:
         """Every user of the site: `GET users/search`, a page at a time until an empty one."""
         session = self.session()

@@ -33,6 +33,7 @@ from syncd.connector import (
     Identity,
     PushItem,
     PushResult,
+    PushStep,
     SourceRecord,
     WebhookEvent,
 )
@@ -385,7 +386,9 @@ class JiraConnector:
         else:
             outcomes = list(self._writers().map(lambda g: self._push_issue(g, catalog), groups))
         for group_outcomes in outcomes:
-            for external_id, reason in group_outcomes:
+            for external_id, reason, steps in group_outcomes:
+                if steps:
+                    result.steps.setdefault(external_id, []).extend(steps)
                 if reason is None:
                     result.written.append(external_id)
                 else:
@@ -395,8 +398,12 @@ class JiraConnector:
 
     def _push_issue(
         self, items: Sequence[PushItem], catalog: FieldCatalog
-    ) -> list[tuple[str, str | None]]:
-        return [(item.external_id, self._pusher.push(item, catalog)) for item in items]
+    ) -> list[tuple[str, str | None, list[PushStep]]]:
+        outcomes: list[tuple[str, str | None, list[PushStep]]] = []
+        for item in items:
+            steps: list[PushStep] = []
+            outcomes.append((item.external_id, self._pusher.push(item, catalog, steps), steps))
+        return outcomes
 
     def _writers(self) -> ThreadPoolExecutor:
         with self._lock:

@@ -16,12 +16,23 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from syncd.connector import PushItem
+from syncd.connector import PushItem, PushStep
 
 from .client import JiraClient, JiraRefusal
 from .fields import FieldCatalog, UnknownField
 from .jql import is_issue_key
-from .transitions import Workflows, choose, describe, same_status, transitions_of, where_of
+from .transitions import (
+    Transition,
+    Where,
+    WorkflowGraph,
+    Workflows,
+    choose,
+    describe,
+    same_status,
+    transitions_of,
+    where_of,
+    workflow_graph,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +57,11 @@ class Pusher:
     def __init__(self, client: JiraClient, workflows: Workflows) -> None:
         self._client, self._workflows = client, workflows
 
-    def push(self, item: PushItem, catalog: FieldCatalog) -> str | None:
-        """Write one item; the reason it was refused, or None when it was written."""
+    def push(
+        self, item: PushItem, catalog: FieldCatalog, steps: list[PushStep] | None = None
+    ) -> str | None:
+        """Write one item; the reason it was refused, or None when it was written. The
+        transitions taken are appended to `steps` when a status move took several."""
         key = item.external_id
         if not is_issue_key(key):
             return f"{key!r} is not a Jira issue key"
@@ -72,13 +86,14 @@ class Pusher:
                 return f"{key}: {refusal_reason(refusal, catalog)}"
         if target is None:
             return None
-        refused = self.move(key, target.strip())
+        refused = self.move(key, target.strip(), steps if steps is not None else [])
         if refused is not None and edits:
             return f"{refused} (its other fields were written)"
         return refused
 
-    def move(self, key: str, target: str) -> str | None:
-        """Take the transition to `target`; the reason when there is none (or it is refused)."""
+    def move(self, key: str, target: str, steps: list[PushStep]) -> str | None:
+        """Take the transition to `target` (or the shortest path of them); the reason when
+        there is none (or it is refused)."""
         where = self._workflows.where(key)
         if where is not None and not same_status(where.status, target):
             offered = self._workflows.offered(where)
@@ -86,7 +101,7 @@ class Pusher:
                 with self._workflows.learning(where):
                     offered = self._workflows.offered(where)  # learnt while we waited?
                     if offered is None:
-                        return self._move_afresh(key, target)
+                        return self._move_afresh(key, target, steps)
             chosen = choose(offered, target) if offered is not None else None
             if chosen is not None:
                 try:
@@ -101,28 +116,37 @@ class Pusher:
                 else:
                     self._workflows.saw(key, where.moved(chosen.to))
                     return None
-        return self._move_afresh(key, target)
+        return self._move_afresh(key, target, steps)
 
-    def _move_afresh(self, key: str, target: str) -> str | None:
-        """Read the issue's status and transitions (one call), then move it if needed."""
+    def _read(self, key: str) -> tuple[Where, list[Transition], str | None] | str:
+        """Where the issue is, the transitions offered there and its project's id (one call,
+        remembered), or why it could not be read."""
         try:
-            raw = self._client.issue(key, ["status", "issuetype"], expand="transitions")
+            raw = self._client.issue(key, ["status", "issuetype", "project"], expand="transitions")
         except JiraRefusal as refusal:
             return f"{key}: {refusal_reason(refusal)}"
-        here = where_of(key, raw.get("fields") or {})
+        fields = raw.get("fields") or {}
+        here = where_of(key, fields)
         if here is None:
             return f"{key}: Jira sent no status for the issue"
         offered = transitions_of(raw.get("transitions") or [])
         self._workflows.saw(key, here)
         self._workflows.learn(here, offered)
+        project = fields.get("project")
+        project_id = project.get("id") if isinstance(project, Mapping) else None
+        return here, offered, str(project_id) if project_id is not None else None
+
+    def _move_afresh(self, key: str, target: str, steps: list[PushStep]) -> str | None:
+        """Read the issue's status and transitions (one call), then move it if needed."""
+        read = self._read(key)
+        if isinstance(read, str):
+            return read
+        here, offered, project_id = read
         if same_status(here.status, target):
             return None  # already there (a replay, or someone moved it)
         chosen = choose(offered, target)
         if chosen is None:
-            return (
-                f"{key}: no transition from {here.status!r} to {target!r} "
-                f"(available: {describe(offered)})"
-            )
+            return self._walk(key, here, offered, project_id, target, steps)
         try:
             self._client.transition(key, chosen.id)
         except JiraRefusal as refusal:
@@ -135,6 +159,85 @@ class Pusher:
                 f"{refusal_reason(refusal)}"
             )
         self._workflows.saw(key, here.moved(chosen.to))
+        return None
+
+    def _graph(self, here: Where, project_id: str | None) -> WorkflowGraph | str:
+        """The issue's whole workflow (read once per workflow and remembered), or why not."""
+        graph = self._workflows.graph(here)
+        if graph is not None:
+            return graph
+        if project_id is None:
+            return "Jira sent no project for the issue"
+        with self._workflows.reading(here):
+            graph = self._workflows.graph(here)  # read while we waited?
+            if graph is not None:
+                return graph
+            try:
+                raw = self._client.workflow(project_id, here.issue_type)
+            except JiraRefusal as refusal:
+                return f"its workflow could not be read: {refusal_reason(refusal)}"
+            if raw is None:
+                return "its project's workflow scheme names no workflow Jira returns"
+            graph = workflow_graph(raw)
+            self._workflows.learn_graph(here, graph)
+            return graph
+
+    def _walk(
+        self,
+        key: str,
+        here: Where,
+        offered: list[Transition],
+        project_id: str | None,
+        target: str,
+        steps: list[PushStep],
+    ) -> str | None:
+        """No transition leads to `target` from here: take the shortest path of them through
+        the workflow, each hop in `steps`. A refused hop re-reads the workflow (it changed)
+        and plans again from where the issue then is, once."""
+        start = here.status
+        for attempt in range(2):
+            graph = self._graph(here, project_id)
+            if isinstance(graph, str):
+                return (
+                    f"{key}: no transition from {here.status!r} to {target!r} "
+                    f"(available: {describe(offered)}); {graph}"
+                )
+            path = graph.path(here.status, target)
+            if path is None:
+                reachable = ", ".join(graph.reachable(here.status)) or "none"
+                return (
+                    f"{key}: no path from {here.status!r} to {target!r} in workflow "
+                    f"{graph.name!r} (statuses reachable from {here.status!r}: {reachable})"
+                )
+            refused = self._take(key, here, path, steps)
+            if refused is None:
+                return None
+            self._workflows.learn_graph(here, None)  # it proved wrong: read it again
+            read = self._read(key)
+            if isinstance(read, str):
+                return read
+            here, offered, project_id = read
+            if same_status(here.status, target):
+                return None
+            if attempt == 1:
+                tried = " → ".join([start, *(t.to for t in path)])
+                return f"{key}: the path {tried} was refused at {refused}"
+        return None  # pragma: no cover - the loop returns
+
+    def _take(
+        self, key: str, here: Where, path: list[Transition], steps: list[PushStep]
+    ) -> str | None:
+        """Take the transitions in turn; the refused hop's description, or None."""
+        at = here
+        for hop in path:
+            try:
+                self._client.transition(key, hop.id)
+            except JiraRefusal as refusal:
+                log.info("%s: hop %s → %s refused (%s)", key, at.status, hop.to, refusal)
+                return f"{hop.name!r} ({at.status} → {hop.to}): {refusal_reason(refusal)}"
+            steps.append(PushStep(field="status", old=at.status, new=hop.to, via=hop.name))
+            at = at.moved(hop.to)
+            self._workflows.saw(key, at)
         return None
 
     def _is_at(self, key: str, target: str) -> bool:

@@ -20,13 +20,21 @@ trusts it with the outcome:
   workflow, so this takes an admin re-wiring the workflow itself.
 - Transitions with conditions (permissions, field values) may be listed yet refused: the
   refusal is reported with Jira's reason.
+
+A status no transition from here leads to may still be reached in several hops (Done →
+Reopen → To Do → In Review). Jira lists only the transitions from an issue's current status,
+so for those moves the connector reads the whole workflow once (the project's workflow
+scheme names it; `workflow/search` gives its transitions and statuses), keeps it per
+(project, issue type) like the rest, and takes the shortest path through it (fewest
+transitions, breadth first). A refused hop means the workflow changed: it is read again and
+the path planned afresh from where the issue is.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +113,73 @@ def describe(transitions: Sequence[Transition]) -> str:
     return ", ".join(f"{t.name} → {t.to}" for t in transitions) or "none"
 
 
+@dataclass(frozen=True, slots=True)
+class WorkflowGraph:
+    """A whole workflow: the transitions offered from each status (by folded status name)."""
+
+    name: str
+    offered: Mapping[str, tuple[Transition, ...]]
+
+    def path(self, start: str, target: str) -> list[Transition] | None:
+        """The shortest way from `start` to `target` (fewest transitions); None if there is
+        none. Ties go to the transitions in the order the workflow lists them."""
+        goal = target.casefold()
+        came: dict[str, tuple[str, Transition] | None] = {start.casefold(): None}
+        queue = deque([start.casefold()])
+        while queue:
+            here = queue.popleft()
+            if here == goal:
+                hops: list[Transition] = []
+                step = came[here]
+                while step is not None:
+                    hops.append(step[1])
+                    step = came[step[0]]
+                return hops[::-1]
+            for transition in self.offered.get(here, ()):
+                ahead = transition.to.casefold()
+                if ahead not in came:
+                    came[ahead] = (here, transition)
+                    queue.append(ahead)
+        return None
+
+    def reachable(self, start: str) -> list[str]:
+        """The statuses some path from `start` reaches, nearest first (start excluded)."""
+        seen = {start.casefold()}
+        found: list[str] = []
+        queue = deque([start.casefold()])
+        while queue:
+            for transition in self.offered.get(queue.popleft(), ()):
+                if transition.to.casefold() not in seen:
+                    seen.add(transition.to.casefold())
+                    found.append(transition.to)
+                    queue.append(transition.to.casefold())
+        return found
+
+
+def workflow_graph(raw: Mapping[str, Any]) -> WorkflowGraph:
+    """A workflow as `workflow/search?expand=transitions,statuses` returns it: transitions
+    with `from` (status ids) and `to` (a status id); a global one starts anywhere."""
+    names = {
+        str(s["id"]): str(s["name"])
+        for s in raw.get("statuses") or []
+        if isinstance(s, Mapping) and s.get("id") is not None and s.get("name")
+    }
+    offered: dict[str, list[Transition]] = {name.casefold(): [] for name in names.values()}
+    for t in raw.get("transitions") or []:
+        to = names.get(str(t.get("to")))
+        if to is None or t.get("id") is None:
+            continue
+        transition = Transition(str(t["id"]), str(t.get("name") or ""), to)
+        if t.get("type") == "global":
+            sources = [name for name in names.values() if not same_status(name, to)]
+        else:  # "initial" transitions have no source: they create issues
+            sources = [names[str(f)] for f in t.get("from") or [] if str(f) in names]
+        for source in sources:
+            offered[source.casefold()].append(transition)
+    name = str((raw.get("id") or {}).get("name") or raw.get("name") or "workflow")
+    return WorkflowGraph(name, {status: tuple(ts) for status, ts in offered.items()})
+
+
 class Workflows:
     """The issues' last known statuses and the transitions offered per status; thread-safe."""
 
@@ -114,6 +189,8 @@ class Workflows:
         self._issues: OrderedDict[str, Where] = OrderedDict()
         self._offered: dict[tuple[str, str | None, str], tuple[float, list[Transition]]] = {}
         self._learning: dict[tuple[str, str | None, str], threading.Lock] = {}
+        self._graphs: dict[tuple[str, str | None], tuple[float, WorkflowGraph]] = {}
+        self._reading: dict[tuple[str, str | None], threading.Lock] = {}
 
     def saw(self, key: str, where: Where | None) -> None:
         """Remember where an issue is (or forget it, with None)."""
@@ -149,3 +226,24 @@ class Workflows:
         """Remember the transitions Jira just offered from this status."""
         with self._lock:
             self._offered[where.workflow_key()] = (self._clock(), transitions)
+
+    def graph(self, where: Where) -> WorkflowGraph | None:
+        """The whole workflow this issue follows, if read lately."""
+        with self._lock:
+            entry = self._graphs.get((where.project, where.issue_type))
+        if entry is None or self._clock() - entry[0] > TRANSITIONS_TTL_SECONDS:
+            return None
+        return entry[1]
+
+    def reading(self, where: Where) -> threading.Lock:
+        """Held by the one writer that reads this workflow: others wait for its answer."""
+        with self._lock:
+            return self._reading.setdefault((where.project, where.issue_type), threading.Lock())
+
+    def learn_graph(self, where: Where, graph: WorkflowGraph | None) -> None:
+        """Remember the workflow just read (or forget it, with None: it proved wrong)."""
+        with self._lock:
+            if graph is None:
+                self._graphs.pop((where.project, where.issue_type), None)
+            else:
+                self._graphs[(where.project, where.issue_type)] = (self._clock(), graph)

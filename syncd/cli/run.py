@@ -13,7 +13,9 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Table
 
 from syncd.cli.context import fail, print_problems, settings_from
+from syncd.cli.plan import print_plan
 from syncd.engine import SyncReport
+from syncd.engine.dry_run import dry_run as run_dry
 from syncd.errors import AuthError, ConfigError, ConnectorError
 from syncd.logs import configure_logging
 from syncd.redaction import configured_secrets
@@ -101,9 +103,9 @@ def sync(
         list[str] | None, typer.Option("--connector", help="only this connector (repeatable)")
     ] = None,
 ) -> None:
-    """Sync now, with progress: once, or every poll interval until Ctrl-C."""
+    """Sync now, with progress: once, or every poll interval until Ctrl-C. With --dry-run:
+    list every write, conflict and link the sync would make, and change nothing anywhere."""
     service = _service(ctx, schedule=False)
-    service.engine.dry_run = dry_run
     unknown = set(connector or []) - set(service.connectors)
     if unknown:
         fail(
@@ -125,19 +127,29 @@ def sync(
                 def step(name: str, entity: str, count: int, task: TaskID = task) -> None:
                     progress.update(task, description=f"{name} {entity}: {count} read")
 
-                report = service.engine.sync(
-                    only=connector, full=full, progress=step, push=not dry_run
-                )
+                if dry_run:
+                    planned = run_dry(
+                        service.store,
+                        service.connectors,
+                        service.engine.mappings,
+                        only=connector,
+                        full=full,
+                        progress=step,
+                    )
+                    report = planned.report
+                else:
+                    report = service.engine.sync(only=connector, full=full, progress=step)
             _print_report(report, time.perf_counter() - started)
-            if service.rollups is not None and not dry_run:
+            if dry_run:
+                print_plan(planned.plan, out)
+                break
+            if service.rollups is not None:
                 result = service.rollups.run(force=True)
                 out.print(
                     f"consolidated sheet: {len(result.written)} tab(s) rewritten, "
                     f"{len(result.unchanged)} unchanged"
                 )
-            if dry_run:
-                out.print("dry run: nothing was stored or written")
-            if once or dry_run:
+            if once:
                 break
             time.sleep(service.settings.sync.poll_interval_seconds)
     except KeyboardInterrupt:

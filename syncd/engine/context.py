@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from syncd.connector import Connector
+from syncd.engine.plan import WriteRecorder
 from syncd.mapping.load import MappingSet
 from syncd.model import RecordKind
 from syncd.reconcile import FieldPolicy, LinkView
@@ -58,3 +59,5 @@ class StepContext:
     connectors: dict[str, Connector]
     rules: Rules
     dry_run: bool = False
+    # A dry run on a scratch copy of the store: writes are listed here instead of sent.
+    recorder: WriteRecorder | None = None

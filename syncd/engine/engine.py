@@ -9,6 +9,7 @@ from syncd.connector import Connector, SourceRecord
 from syncd.engine.context import Rules, StepContext
 from syncd.engine.decisions import resolve_conflict
 from syncd.engine.ingest import OnCommit, PageIngest
+from syncd.engine.plan import WriteRecorder
 from syncd.engine.pull import Progress, Pull
 from syncd.engine.push import Push
 from syncd.engine.refresh import Refresh
@@ -31,12 +32,14 @@ class Engine:
         mappings: MappingSet,
         *,
         dry_run: bool = False,
+        recorder: WriteRecorder | None = None,
     ) -> None:
         self.store, self.connectors = store, dict(connectors)
-        # A dry run reads the tools and reconciles, then rolls every transaction back and
-        # writes nothing anywhere: the report says what a real run would do.
+        # `dry_run` rolls every transaction back and writes nothing anywhere (each page on
+        # its own: see `dry_run.py` for the dry run that lists what a sync would do, which
+        # runs on a scratch copy of the store with a `recorder` for the writes).
         self._context = StepContext(
-            self.connectors, Rules.build(mappings, self.connectors), dry_run
+            self.connectors, Rules.build(mappings, self.connectors), dry_run, recorder
         )
         self._ingest = PageIngest(store, self._context)
         self._refresh = Refresh(store, self._context, self._ingest)

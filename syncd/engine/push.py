@@ -7,13 +7,15 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import timedelta
 
-from syncd.connector import Capability, Connector, PushItem
+from syncd.connector import Capability, Connector, PushItem, PushResult, PushStep
 from syncd.engine.context import StepContext
+from syncd.engine.plan import PlannedWrite, title_of, why
 from syncd.engine.refresh import Refresh
 from syncd.engine.report import SyncReport
 from syncd.errors import AuthError, ConnectorError, TransientError
 from syncd.mapping.apply import EntityMapping
 from syncd.model import JsonValue
+from syncd.reconcile import Change
 from syncd.store.outbox import OutboxRow
 from syncd.store.store import Store
 
@@ -154,6 +156,13 @@ class Push:
         report: SyncReport,
     ) -> None:
         """Send the payloads; record what was written, refused, or failed (to retry)."""
+        if self.context.recorder is not None:
+            # A dry run on a scratch store: list the writes, and carry on as if they landed.
+            self.context.recorder.add(self._planned(connector_name, entity, sent))
+            result = PushResult(written=[item.external_id for item in items])
+            report.pushed += len(result.written)
+            self._record_push(connector_name, entity, sent, result.written, {})
+            return
         try:
             result = connector.push(entity, items)
         except TransientError as exc:
@@ -171,6 +180,60 @@ class Push:
         report.pushed += len(result.written)
         report.push_rejected += len(result.rejected)
         self._record_push(connector_name, entity, sent, result.written, result.rejected)
+        if result.steps:
+            self._audit_steps(connector_name, sent, result.steps)
+
+    def _planned(self, connector: str, entity: str, sent: Sent) -> list[PlannedWrite]:
+        """The writes of a batch, field by field: what the tool holds, what it would hold."""
+        mapping = self.context.rules.mappings.entities[(connector, entity)]
+        policies = self.context.rules.policies[mapping.kind]
+        with self.store.snapshot() as tx:
+            links = tx.links.find((connector, entity, ext) for ext in sent)
+            records = tx.records.load({row.record_id for row, _ in sent.values()})
+        planned = []
+        for external_id, (row, fields) in sent.items():
+            link = links.get((connector, entity, external_id))
+            record = records.get(row.record_id)
+            for name, value in fields.items():
+                spec = mapping.field_spec(name)
+                planned.append(
+                    PlannedWrite(
+                        tool=connector,
+                        entity=entity,
+                        key=external_id,
+                        title=title_of(record.fields) if record else None,
+                        field=name,
+                        path=_path_text(spec.push_path or spec.path) if spec else name,
+                        current=link.bases.get(name) if link else None,
+                        new=value,
+                        why=why(policies.get(name), record.meta.get(name) if record else None),
+                    )
+                )
+        return planned
+
+    def _audit_steps(
+        self, connector: str, sent: Sent, steps: Mapping[str, Sequence[PushStep]]
+    ) -> None:
+        """Each intermediate move a write took (a hop of a multi-hop status change) goes in
+        the record's history, as the tool named it."""
+        with self.store.transaction() as tx:
+            for external_id, moves in steps.items():
+                if external_id not in sent:
+                    continue
+                changes = [
+                    Change(
+                        field=f"{connector}:{step.field}",
+                        old=step.old,
+                        new=step.new,
+                        origin=f"syncd via {step.via!r}"[:128],
+                        at=None,
+                        reason="transition",
+                    )
+                    for step in moves
+                ]
+                tx.audit.add(
+                    sent[external_id][0].record_id, changes, mapping_version=None, run_id=None
+                )
 
     def _record_push(
         self,
@@ -205,3 +268,7 @@ class Push:
                 retry = PUSH_RETRY_BASE * (2 ** min(row.attempts, 6))
                 give_up = not transient or row.attempts + 1 >= PUSH_MAX_ATTEMPTS
                 tx.outbox.fail(row.id, error, retry_in=None if give_up else retry)
+
+
+def _path_text(path: str | list[str]) -> str:
+    return path if isinstance(path, str) else ".".join(path)

@@ -16,6 +16,7 @@ from syncd.rollups.budget import (
 )
 from syncd.rollups.definitions import Converter
 from syncd.rollups.health import health_tab, problems
+from syncd.rollups.in_conflict import as_last_agreed
 from syncd.rollups.load import department_load, load_tab, people_load
 from syncd.rollups.milestones import all_progress, burnup, milestones_tab, next_milestone
 from syncd.rollups.model import RollupInput, RollupSet
@@ -25,7 +26,9 @@ from syncd.settings import RollupSettings
 
 
 def compute_rollups(data: RollupInput, settings: RollupSettings) -> RollupSet:
-    """Every tab: the summary, milestones, load, pipeline, budget and sync health."""
+    """Every tab: the summary, milestones, load, pipeline, budget and sync health. A field
+    in conflict counts with its last agreed value (`in_conflict.py`)."""
+    data = as_last_agreed(data)
     converter = Converter.of(settings.reporting_currency, settings.rates)
     progress = all_progress(data, settings)
     focus = next_milestone(progress, data.today)

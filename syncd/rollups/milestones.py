@@ -42,6 +42,7 @@ from syncd.rollups.definitions import (
     sum_hours,
     total_hours,
 )
+from syncd.rollups.in_conflict import in_conflict
 from syncd.rollups.model import (
     Alert,
     Chart,
@@ -321,6 +322,13 @@ def _notes(data: RollupInput, settings: RollupSettings, window: int) -> tuple[st
         if unlisted:
             listed = ", ".join(f"{name} ({n})" for name, n in sorted(unlisted.items()))
             notes.append(f"Tasks naming milestones missing from [rollup.milestones]: {listed}.")
+    disputed = in_conflict(data, "status")
+    if disputed:
+        notes.append(
+            f"{disputed} tasks have their status in conflict: they count with the status the "
+            "tools last agreed on (unknown, so open, if they never agreed) until a person "
+            "decides; see the sync health tab."
+        )
     return tuple(notes)
 
 

@@ -40,6 +40,7 @@ ADMIN_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/mappings/rollback/{version_id}", None),
     ("POST", "/conflicts/{conflict_id}/resolve", {"take": "a"}),
     ("POST", "/sync", {"connector": None, "full": False}),
+    ("POST", "/sync/dry-run", {"connector": None, "full": False}),
 ]
 ALL_ROUTES = [(*r, Role.VIEWER) for r in VIEWER_ROUTES] + [(*r, Role.ADMIN) for r in ADMIN_ROUTES]
 
@@ -146,7 +147,14 @@ def test_openapi_documents_every_admin_route_with_models_and_bearer_auth(kit: Ki
             body = operation["requestBody"]["content"]["application/json"]["schema"]
             refs = [body] if "$ref" in body else body["anyOf"]
             assert all(r["$ref"].split("/")[-1] in schemas for r in refs), path
-    for name in ("TakeSide", "SetValue", "SyncRequest", "ApplyRequest", "PreviewRequest"):
+    for name in (
+        "TakeSide",
+        "SetValue",
+        "SyncRequest",
+        "DryRunRequest",
+        "ApplyRequest",
+        "PreviewRequest",
+    ):
         assert schemas[name]["additionalProperties"] is False, name
 
 

@@ -285,7 +285,6 @@ def test_no_transition_there_rejects_with_a_clear_reason_and_the_rest_is_written
     connector = jira.connector()
     _pull(connector)
     items = [
-        PushItem(external_id="HRB-4", payload={"fields": {"status": {"name": "In Review"}}}),
         PushItem(external_id="HRB-1", payload={"fields": {"summary": "Still written"}}),
         PushItem(external_id="HRB-2", payload={"fields": {"Milestone": {"value": "Omega"}}}),
         PushItem(external_id="HRB-3", payload={"fields": {"Mood": "happy"}}),
@@ -297,21 +296,23 @@ def test_no_transition_there_rejects_with_a_clear_reason_and_the_rest_is_written
         ),
     ]
     result = connector.push("issue", items)
-    assert result.written == ["HRB-1"]
+    assert result.written == ["HRB-1", "HRB-10"]
     assert result.rejected == {
-        "HRB-4": "HRB-4: no transition from 'Done' to 'In Review' (available: Reopen → To Do)",
         "HRB-2": "HRB-2: Milestone: Option value 'Omega' is not valid",
         "HRB-3": "HRB-3: no field 'Mood' on this Jira site (fields are matched by id, "
         "custom fields by name)",
         "HRB-7": "HRB-7: the issue does not exist (or syncd's Jira account cannot see it)",
-        "HRB-5": "HRB-5: no transition from 'QA Hold' to 'Shipped' (available: To Do → To Do, "
-        "In Progress → In Progress, In Review → In Review, Blocked → Blocked, Done → Done)",
-        "HRB-10": "HRB-10: no transition from 'Done' to 'Blocked' (available: Reopen → To Do) "
-        "(its other fields were written)",
+        "HRB-5": "HRB-5: no path from 'QA Hold' to 'Shipped' in workflow 'Software workflow' "
+        "(statuses reachable from 'QA Hold': To Do, In Progress, In Review, Blocked, Done)",
     }
     assert jira.issue("HRB-10")["fields"]["summary"] == "Written"
     assert jira.issue("HRB-1")["fields"]["summary"] == "Still written"
-    assert _status(jira, "HRB-4") == "Done"
+    # Done offers only Reopen: Blocked is two hops away, each one audited.
+    assert _status(jira, "HRB-10") == "Blocked"
+    assert [(s.old, s.new, s.via) for s in result.steps["HRB-10"]] == [
+        ("Done", "To Do", "Reopen"),
+        ("To Do", "Blocked", "Blocked"),
+    ]
 
 
 def test_a_stale_status_is_corrected_by_reading_afresh(jira: JiraHarness) -> None:
@@ -334,12 +335,16 @@ def test_a_stale_status_is_corrected_by_reading_afresh(jira: JiraHarness) -> Non
             PushItem(external_id="HRB-13", payload={"fields": {"status": {"name": "In Review"}}}),
         ],
     )
-    # HRB-1 is Done now: the remembered transition is refused, a fresh read says why.
-    assert result.rejected == {
-        "HRB-1": "HRB-1: no transition from 'Done' to 'In Review' (available: Reopen → To Do)"
-    }
+    # HRB-1 is Done now: the remembered transition is refused, a fresh read finds the way
+    # (Reopen, then In Review).
+    assert not result.rejected
+    assert [(s.old, s.new) for s in result.steps["HRB-1"]] == [
+        ("Done", "To Do"),
+        ("To Do", "In Review"),
+    ]
+    assert _status(jira, "HRB-1") == "In Review"
     # HRB-13 is Blocked: the transition into In Review is offered there too, so it lands.
-    assert result.written == ["HRB-13"] and _status(jira, "HRB-13") == "In Review"
+    assert result.written == ["HRB-1", "HRB-13"] and _status(jira, "HRB-13") == "In Review"
 
 
 def test_pushing_the_same_item_twice_is_harmless(jira: JiraHarness) -> None:

@@ -144,6 +144,13 @@ class Expected:
             f"days, per day. Forecast finish: today + remaining hours / burn rate.",
             f"{no_milestone} tasks name no milestone and are not in this table.",
         ]
+        disputed = len({c.record_id for c in self.data.conflicts if c.field == "status"})
+        if disputed:
+            notes.append(
+                f"{disputed} tasks have their status in conflict: they count with the status "
+                "the tools last agreed on (unknown, so open, if they never agreed) until a "
+                "person decides; see the sync health tab."
+            )
         tables = [Table("Milestone progress", columns, [[r[k] for k in keys] for r in rows], notes)]
         focus = self.focus()
         if focus is not None:

@@ -4,8 +4,9 @@ It follows the shipped mappings' value tables (ShotGrid and Jira statuses, miles
 money and dates as people typed them) and the production's own facts (a step's
 department, people's emails), without going through syncd's engine. A ShotGrid task and
 the Jira ticket tracking it (linked from either side) are one task: ShotGrid's values,
-plus the ticket's key and logged time; when their statuses disagree the task keeps
-ShotGrid's and a conflict is open, as the engine leaves it until a person decides.
+plus the ticket's key and logged time; when their statuses disagree a conflict is open
+until a person decides, and the figures count the status the tools last agreed on: none,
+as they disagreed from the start (docs/producers/conflicts-and-dry-run.md).
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ class Translation:
                     OpenConflict(len(self.conflicts) + 1, entry_id, "task", "status", None,
                                  {"shotgrid": status, "jira": theirs}, task.updated_at)
                 )  # fmt: skip
+                record = record.model_copy(update={"status": None})  # never agreed
         changed = {"status": task.updated_at}
         return TaskEntry(entry_id, record, tuple(sources), tuple(flags), changed, step.name)
 

@@ -53,7 +53,11 @@ class Transition:
 
 @dataclass(frozen=True, slots=True)
 class Workflow:
-    """Global transitions to every status, except that the done status only has "Reopen"."""
+    """Transitions per status, as a Jira workflow has them: from every status but the done one
+    there is a transition to each other status; the done status only offers "Reopen" (to the
+    initial status). A transition is taken only from a status it starts at."""
+
+    NAME = "Software workflow"
 
     statuses: tuple[Status, ...]
     initial: int
@@ -79,11 +83,21 @@ class Workflow:
         """Transitions an issue in status `current` can take."""
         if current == self.done and self.reopen is not None:
             return [self.reopen]
-        return [
-            Transition(id=str(11 + 10 * index), name=status.name, to=index, is_global=True)
-            for index, status in enumerate(self.statuses)
-            if index != current
+        # Not global: Jira's global transitions are offered from every status, done included.
+        return [self._into(index) for index in range(len(self.statuses)) if index != current]
+
+    def _into(self, index: int) -> Transition:
+        return Transition(str(11 + 10 * index), self.statuses[index].name, index, is_global=False)
+
+    def transitions_from(self) -> list[tuple[Transition, list[int]]]:
+        """Every transition with the statuses it starts at (the workflow as a whole)."""
+        sources = [n for n in range(len(self.statuses)) if n != self.done or self.reopen is None]
+        listed = [
+            (self._into(i), [n for n in sources if n != i]) for i in range(len(self.statuses))
         ]
+        if self.reopen is not None and self.done is not None:
+            listed.append((self.reopen, [self.done]))
+        return [(t, froms) for t, froms in listed if froms]
 
 
 @dataclass(frozen=True, slots=True)

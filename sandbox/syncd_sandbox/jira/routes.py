@@ -354,6 +354,23 @@ def rest_router(host: SiteHost, version: str) -> APIRouter:
         host.site.transition(id_or_key, str(transition_id), screen, actor=caller)
         return Response(status_code=204)
 
+    @router.get("/workflowscheme/project", dependencies=signed_in)
+    async def workflow_scheme(request: Request) -> Response:
+        """The workflow scheme of each project named by `projectId` (repeatable)."""
+        ids = [i for value in request.query_params.getlist("projectId") for i in value.split(",")]
+        return json_response(host.site.workflow_scheme(ids, view(request)))
+
+    @router.get("/workflow/search", dependencies=signed_in)
+    async def workflow_search(request: Request) -> Response:
+        """Workflows (by `workflowName`, repeatable), `expand=transitions,statuses`."""
+        names = request.query_params.getlist("workflowName")
+        expand = frozenset(
+            part.strip()
+            for value in request.query_params.getlist("expand")
+            for part in value.split(",")
+        )
+        return json_response(host.site.workflow_search(names, expand, view(request)))
+
     @router.put("/issue/{id_or_key}/assignee")
     async def assign(request: Request, id_or_key: str, caller: Caller) -> Response:
         """Assign by `accountId`, or unassign with null (204)."""

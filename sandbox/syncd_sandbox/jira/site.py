@@ -145,6 +145,66 @@ class JiraSite:
                 "transitions": [self.renderer.transition(t, view) for t in available],
             }
 
+    def workflow_scheme(self, project_ids: Sequence[str], view: View) -> Json:
+        """`GET workflowscheme/project?projectId=`: the scheme of each project (one here)."""
+        catalog = self.catalog
+        values = []
+        if catalog.project_id in project_ids:
+            values.append(
+                {
+                    "projectIds": [catalog.project_id],
+                    "workflowScheme": {
+                        "id": 10100,
+                        "name": f"{catalog.project_key}: Software workflow scheme",
+                        "description": "",
+                        "defaultWorkflow": catalog.workflow.NAME,
+                        "issueTypeMappings": {},
+                        "self": f"{view.api}/workflowscheme/10100",
+                    },
+                }
+            )
+        return {
+            "maxResults": 50,
+            "startAt": 0,
+            "total": len(values),
+            "isLast": True,
+            "values": values,
+        }
+
+    def workflow_search(self, names: Sequence[str], expand: frozenset[str], view: View) -> Json:
+        """`GET workflow/search`: the workflows by name, with transitions and statuses when
+        expanded (`from` lists status ids, as Jira's workflow REST resources do)."""
+        workflow = self.catalog.workflow
+        values = []
+        if not names or workflow.NAME in names:
+            found: Json = {
+                "id": {"name": workflow.NAME, "entityId": "5ed0d5a1-0000-4000-8000-1"},
+                "description": "",
+            }
+            if "transitions" in expand:
+                found["transitions"] = [
+                    {
+                        "id": t.id,
+                        "name": t.name,
+                        "description": "",
+                        "from": [workflow.statuses[n].id for n in froms],
+                        "to": workflow.statuses[t.to].id,
+                        "type": "directed",
+                    }
+                    for t, froms in workflow.transitions_from()
+                ]
+            if "statuses" in expand:
+                found["statuses"] = [{"id": s.id, "name": s.name} for s in workflow.statuses]
+            values.append(found)
+        return {
+            "maxResults": 50,
+            "startAt": 0,
+            "total": len(values),
+            "isLast": True,
+            "values": values,
+            "self": f"{view.api}/workflow/search",
+        }
+
     def changelog(self, id_or_key: str, start_at: int, max_results: int, view: View) -> Json:
         """`GET issue/{idOrKey}/changelog`, paged by startAt/maxResults."""
         with self.store.lock:
