@@ -29,14 +29,16 @@ class SpreadsheetsApi(ApiBase):
             include = "data" in (field_mask(params["fields"]).get("sheets") or {})
         ranges = params.getlist("ranges")
         with self.sandbox.lock:
-            _, spreadsheet = self.open_spreadsheet(request, spreadsheet_id, "read")
+            principal, spreadsheet = self.open_spreadsheet(request, spreadsheet_id, "read")
             areas = None
             if ranges:
                 areas = [
                     (sheet, (r0, r1, c0, c1))
                     for sheet, r0, r1, c0, c1 in (resolve(spreadsheet, t) for t in ranges)
                 ]
-            body = render_spreadsheet(spreadsheet, include_grid_data=include, areas=areas)
+            body = render_spreadsheet(
+                spreadsheet, include_grid_data=include, areas=areas, viewer=principal.email
+            )
         return self.respond(request, body)
 
     async def create(self, request: Request) -> JSONResponse:
@@ -81,7 +83,10 @@ class SpreadsheetsApi(ApiBase):
         with self.sandbox.lock:
             principal, spreadsheet = self.open_spreadsheet(request, spreadsheet_id, "write")
             replies = apply_batch(
-                spreadsheet, body.get("requests"), currency_symbols=self.sandbox.currency_symbols
+                spreadsheet,
+                body.get("requests"),
+                currency_symbols=self.sandbox.currency_symbols,
+                actor=principal.email,
             )
             kinds = ",".join(next(iter(r)) for r in body["requests"])
             self.sandbox.record(principal.email, spreadsheet_id, "spreadsheets.batchUpdate", kinds)
@@ -98,6 +103,7 @@ class SpreadsheetsApi(ApiBase):
                         body.get("responseIncludeGridData"), "response_include_grid_data"
                     ),
                     areas=areas or None,
+                    viewer=principal.email,
                 )
         return self.respond(request, result)
 
