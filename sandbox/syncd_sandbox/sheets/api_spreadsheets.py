@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from syncd_sandbox.sheets.api_common import ApiBase, field_mask, flag, json_body
 from syncd_sandbox.sheets.auth import TokenError
 from syncd_sandbox.sheets.batch import apply_batch
+from syncd_sandbox.sheets.drive import drive_time
 from syncd_sandbox.sheets.errors import invalid_argument
 from syncd_sandbox.sheets.metadata import render_spreadsheet
 from syncd_sandbox.sheets.state import GridError, Spreadsheet
@@ -52,7 +53,8 @@ class SpreadsheetsApi(ApiBase):
                 str(properties.get("title") or "Untitled spreadsheet"),
                 locale=str(properties.get("locale") or "en_US"),
                 time_zone=str(properties.get("timeZone") or self.sandbox.time_zone),
-                shared_with={principal.email},
+                owner=principal.email,
+                created_time=drive_time(self.sandbox.clock()),
             )
             try:
                 for sheet in body.get("sheets") or [{}]:

@@ -27,6 +27,7 @@ from syncd_sandbox.sheets.auth import (
     Principal,
     ServiceAccount,
 )
+from syncd_sandbox.sheets.drive import drive_time
 from syncd_sandbox.sheets.errors import not_found
 from syncd_sandbox.sheets.quotas import QuotaLimits, Quotas
 from syncd_sandbox.sheets.render import ValueRender
@@ -132,9 +133,17 @@ class SheetsSandbox:
         *,
         shared: bool = True,
         frozen_header: bool = True,
+        owner: str | None = None,
     ) -> Spreadsheet:
-        """Create (or replace) a spreadsheet; `shared=False`: the service account gets 403."""
-        spreadsheet = Spreadsheet(spreadsheet_id, title, time_zone=self.time_zone)
+        """Create (or replace) a spreadsheet; `shared=False`: the service account gets 403;
+        `owner`: the account Drive names as owner (None: a person outside the sandbox)."""
+        spreadsheet = Spreadsheet(
+            spreadsheet_id,
+            title,
+            time_zone=self.time_zone,
+            owner=owner,
+            created_time=drive_time(self.clock()),
+        )
         if shared:
             spreadsheet.shared_with.add(self.service_account.email)
         for tab in list(tabs) or [SheetTab("Sheet1", ())]:
@@ -186,8 +195,12 @@ class SheetsSandbox:
         return spreadsheet
 
     def record(self, actor: str, spreadsheet_id: str, action: str, detail: str) -> None:
-        """Append to the edit history."""
-        self.history.append(EditRecord(self.clock(), actor, spreadsheet_id, action, detail))
+        """Append to the edit history; the file's Drive modifiedTime moves on."""
+        now = self.clock()
+        self.history.append(EditRecord(now, actor, spreadsheet_id, action, detail))
+        spreadsheet = self.spreadsheets.get(spreadsheet_id)
+        if spreadsheet is not None and not action.startswith("drive.permissions"):
+            spreadsheet.modified_time = drive_time(now)
 
     # -- people editing in the UI (these fire the Apps Script webhook) --------------------------
 

@@ -227,6 +227,7 @@ class Spreadsheet:
         self.roles: dict[str, str] = {}
         self.other_permissions: dict[str, dict[str, Any]] = {}
         self.created_time = self.modified_time = created_time
+        self.comments: list[dict[str, Any]] = []  # Drive comments (gspread's copy moves them)
         if owner is not None:
             self.shared_with.add(owner)
             self.roles[owner] = "owner"
@@ -240,9 +241,12 @@ class Spreadsheet:
 
     def role(self, email: str) -> str | None:
         """The account's Drive role (owner, writer, commenter, reader), None without access."""
-        if email not in self.shared_with:
-            return None
-        return self.roles.get(email, "writer")
+        if email in self.shared_with:
+            return self.roles.get(email, "writer")
+        anyone = self.other_permissions.get("anyoneWithLink") or self.other_permissions.get(
+            "anyone"
+        )
+        return None if anyone is None else str(anyone["role"])
 
     def new_id(self) -> int:
         """A fresh id for a sheet or chart, unique within this spreadsheet."""
@@ -363,6 +367,7 @@ class Spreadsheet:
         twin.owner, twin.roles = self.owner, dict(self.roles)
         twin.other_permissions = copy.deepcopy(self.other_permissions)
         twin.created_time, twin.modified_time = self.created_time, self.modified_time
+        twin.comments = copy.deepcopy(self.comments)
         twin._random = random.Random()
         twin._random.setstate(self._random.getstate())
         return twin
