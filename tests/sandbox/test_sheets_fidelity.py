@@ -100,7 +100,7 @@ def gc(sandbox, served) -> gspread.Client:
 
 
 @pytest.fixture
-def sheet(gc) -> gspread.Spreadsheet:
+def sheet(gc):
     return gc.open_by_key(SHEET_ID)
 
 
@@ -172,6 +172,18 @@ def test_a_deleted_tab_leaves_ref_errors_where_it_was_used(sheet):
     assert values == [["#REF!"], ["#REF!"]]
 
 
+def test_a_renamed_tab_keeps_the_references_to_it(sheet):
+    before = unformatted(sheet.worksheet("Summary"))
+    sheet.worksheet("Budget").update_title("Q1 Budget")
+    assert [row[1] for row in formulas(sheet.worksheet("Summary"))[1:]] == [
+        "='Q1 Budget'!D2",
+        "=SUM('Q1 Budget'!$B$2:$B$3)",
+        "=IF('Q1 Budget'!A3=\"B2\",\"B2 text\",'Q1 Budget'!A3)",
+        "='Q1 Budget'!C3",
+    ]
+    assert unformatted(sheet.worksheet("Summary")) == before
+
+
 def test_person_row_edits_shift_formulas_too(sandbox, sheet):
     sandbox.person_insert_rows(SHEET_ID, as_=PRODUCER, sheet="Budget", at=3, values=[["X", "1"]])
     assert formulas(sheet.worksheet("Summary"))[2][1] == "=SUM(Budget!$B$2:$B$4)"
@@ -198,7 +210,7 @@ class GridModel:
 
     rows: list[int]
     cols: list[int]
-    fresh: count = field(default_factory=lambda: count(1000))
+    fresh: count[int] = field(default_factory=lambda: count(1000))
 
     def axis(self, dimension: str) -> list[int]:
         return self.rows if dimension == "ROWS" else self.cols
@@ -400,7 +412,7 @@ def test_warning_only_ranges_take_no_editors(sheet):
     assert "ProtectedRange is warningOnly. Editors cannot be set on it." in str(refused.value)
 
 
-def test_protected_ranges_move_with_inserted_rows(sheet):
+def test_protected_ranges_move_with_inserted_rows(sandbox, sheet):
     budget = sheet.worksheet("Budget")
     budget.add_protected_range("A3:D3", editor_users_emails=[PRODUCER])
     budget.insert_rows([["New"]], row=2)
@@ -409,6 +421,11 @@ def test_protected_ranges_move_with_inserted_rows(sheet):
     budget.update_acell("A3", "free now")  # the row that used to be protected
     with pytest.raises(gspread.exceptions.APIError):
         budget.update_acell("A4", "still protected")
+    with pytest.raises(gspread.exceptions.APIError):
+        budget.delete_rows(3, 4)  # a non-editor cannot delete protected rows either
+    # The owner can: the protected row and the one above it go, and the protection with them.
+    sandbox.person_delete_rows(SHEET_ID, as_=PRODUCER, sheet="Budget", at=3, count=2)
+    assert sheet.list_protected_ranges(budget.id) == []
 
 
 # -- Drive v3: open by title, openall, create, copy, share ------------------------------------
@@ -474,7 +491,10 @@ def test_drive_paging_and_default_fields_over_raw_http(sandbox, gc, served):
     token = None
     with httpx.Client(base_url=served.url, headers=headers) as http:
         while True:
-            params = {"q": "mimeType='application/vnd.google-apps.spreadsheet'", "pageSize": 2}
+            params: dict[str, str | int] = {
+                "q": "mimeType='application/vnd.google-apps.spreadsheet'",
+                "pageSize": 2,
+            }
             if token:
                 params["pageToken"] = token
             body = http.get("/drive/v3/files", params=params).json()

@@ -80,6 +80,8 @@ def update_sheet_properties(context: BatchContext, body: dict[str, Any]) -> Repl
         )
     index = after.get("index", before.get("index", 0))
     sheet.properties = after
+    if title != before.get("title"):
+        dimensions.rename_sheet(context.spreadsheet, str(before.get("title")), str(title))
     if sheet.is_grid:
         try:
             sheet.resize(int(sheet.row_count), int(sheet.column_count))  # drops cells now outside

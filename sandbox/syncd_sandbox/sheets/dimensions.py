@@ -1,4 +1,5 @@
-"""Rows and columns inserted or deleted, with everything that refers to them following along.
+"""Rows and columns inserted or deleted (and tabs renamed or deleted), with everything that
+refers to them following along.
 
 Every path that inserts or deletes rows (insertDimension, deleteDimension, values.append
 with INSERT_ROWS, a person's insert or delete) comes through here, so formulas on every tab
@@ -10,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from syncd_sandbox.sheets.cells import Entered
-from syncd_sandbox.sheets.formula_shift import Shift, delete_sheet_references, shift_formula
+from syncd_sandbox.sheets.formula_shift import (
+    Shift,
+    delete_sheet_references,
+    rename_sheet_references,
+    shift_formula,
+)
 from syncd_sandbox.sheets.protection import shift_protected_ranges
 from syncd_sandbox.sheets.state import Dimension, Sheet, Spreadsheet
 
@@ -40,6 +46,14 @@ def forget_sheet(spreadsheet: Spreadsheet, title: str) -> None:
     """After a tab is deleted: references to it on the other tabs become `#REF!`."""
     for other in spreadsheet.sheets:
         _rewrite(other, lambda formula, own: delete_sheet_references(formula, own, title))
+
+
+def rename_sheet(spreadsheet: Spreadsheet, old_title: str, new_title: str) -> None:
+    """After a tab is renamed: references to it on every tab use the new name."""
+    for other in spreadsheet.sheets:
+        _rewrite(
+            other, lambda formula, _own: rename_sheet_references(formula, old_title, new_title)
+        )
 
 
 def _follow(spreadsheet: Spreadsheet, sheet: Sheet, shift: Shift) -> None:

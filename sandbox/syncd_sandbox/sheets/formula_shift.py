@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from syncd_sandbox.sheets.a1 import column_index, column_letters
+from syncd_sandbox.sheets.a1 import column_index, column_letters, quote_title
 from syncd_sandbox.sheets.formula_tokens import split_sheet, tokenize
 from syncd_sandbox.sheets.state import Dimension
 
@@ -93,6 +93,21 @@ def shift_formula(formula: str, own_sheet: str, shift: Shift) -> str:
 def delete_sheet_references(formula: str, own_sheet: str, deleted_title: str) -> str:
     """References to a deleted tab become `#REF!`, as in Sheets."""
     return rewrite_references(formula, own_sheet, deleted_title, lambda _cells: None)
+
+
+def rename_sheet_references(formula: str, old_title: str, new_title: str) -> str:
+    """References naming tab `old_title` name `new_title` instead (a tab was renamed)."""
+    if not formula.startswith("="):
+        return formula
+    folded = old_title.casefold()
+    parts: list[str] = ["="]
+    for token in tokenize(formula[1:]):
+        sheet, cells = split_sheet(token.text) if token.kind == "ref" else (None, "")
+        if sheet is not None and sheet.casefold() == folded:
+            parts.append(f"{quote_title(new_title)}!{cells}")
+        else:
+            parts.append(token.text)
+    return "".join(parts)
 
 
 def rewrite_references(

@@ -106,27 +106,40 @@ def render_protected(
 def shift_protected_ranges(
     sheet: Sheet, dimension: Dimension, start: int, count: int, *, deleted: bool
 ) -> None:
-    """Move protected ranges with inserted/deleted rows or columns; drop those deleted whole."""
+    """Move protected ranges (and their unprotected holes) with inserted/deleted rows or
+    columns; a range whose every row or column was deleted goes with them."""
+    kept: list[dict[str, Any]] = []
+    for protected in sheet.protected_ranges:
+        if not _shift_grid(protected.get("range") or {}, dimension, start, count, deleted):
+            continue
+        holes = protected.get("unprotectedRanges")
+        if holes:
+            protected["unprotectedRanges"] = [
+                hole for hole in holes if _shift_grid(hole, dimension, start, count, deleted)
+            ]
+        kept.append(protected)
+    sheet.protected_ranges = kept
+
+
+def _shift_grid(
+    grid: dict[str, Any], dimension: Dimension, start: int, count: int, deleted: bool
+) -> bool:
+    """Shift a GridRange in place; False when all of it was deleted."""
     low, high = (
         ("startRowIndex", "endRowIndex")
         if dimension == "ROWS"
         else ("startColumnIndex", "endColumnIndex")
     )
-    kept: list[dict[str, Any]] = []
-    for protected in sheet.protected_ranges:
-        grid = protected.get("range") or {}
-        first, end = grid.get(low), grid.get(high)
-        if deleted:
-            if first is not None:
-                grid[low] = first if first < start else max(start, first - count)
-            if end is not None:
-                grid[high] = end if end <= start else max(start, end - count)
-                if grid[high] <= grid.get(low, 0) and first is not None and end > first:
-                    continue  # every protected row/column went
-        else:
-            if first is not None and first >= start:
-                grid[low] = first + count
-            if end is not None and end > start:
-                grid[high] = end + count
-        kept.append(protected)
-    sheet.protected_ranges = kept
+    first, end = grid.get(low), grid.get(high)
+    if deleted:
+        if first is not None:
+            grid[low] = first if first < start else max(start, first - count)
+        if end is not None:
+            grid[high] = end if end <= start else max(start, end - count)
+            return bool(grid[high] > grid.get(low, 0))
+        return True
+    if first is not None and first >= start:
+        grid[low] = first + count
+    if end is not None and end > start:
+        grid[high] = end + count
+    return True
