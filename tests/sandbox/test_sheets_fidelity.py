@@ -527,3 +527,14 @@ def test_drive_needs_a_drive_scope(sandbox, served):
     error = refused.value.response.json()["error"]
     assert refused.value.response.status_code == 403
     assert error["details"][0]["reason"] == "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+
+
+def test_a_reader_can_read_but_not_write(sandbox, gc, sheet):
+    email = gc.http_client.auth.service_account_email
+    sandbox.spreadsheets[SHEET_ID].roles[email] = "reader"
+    assert sheet.worksheet("Budget").acell("A2").value == "Modeling"
+    with pytest.raises(gspread.exceptions.APIError) as refused:
+        sheet.worksheet("Budget").update_acell("A2", "Layout")
+    assert refused.value.response.status_code == 403
+    with pytest.raises(gspread.exceptions.APIError):
+        sheet.share(PRODUCER, perm_type="user", role="writer")
