@@ -29,7 +29,9 @@ from syncd_sandbox.sheets import QuotaLimits, SheetsSandbox
 from syncd_sandbox.sheets.a1 import column_letters
 from syncd_sandbox.sheets.auth import SCOPE_PREFIX, Principal
 from syncd_sandbox.sheets.batch import apply_batch
+from syncd_sandbox.sheets.errors import SheetsApiError
 from syncd_sandbox.sheets.formula_shift import Shift, shift_formula
+from syncd_sandbox.sheets.formula_tokens import tokenize
 from syncd_sandbox.sheets.values import ReadOptions, apply_write, plan_write, read
 
 pytestmark = pytest.mark.sandbox
@@ -538,3 +540,53 @@ def test_a_reader_can_read_but_not_write(sandbox, gc, sheet):
     assert refused.value.response.status_code == 403
     with pytest.raises(gspread.exceptions.APIError):
         sheet.share(PRODUCER, perm_type="user", role="writer")
+
+
+def test_people_are_held_to_protection_too(sandbox, sheet):
+    sheet.worksheet("Budget").add_protected_range("A2:D2", editor_users_emails=[PRODUCER])
+    with pytest.raises(gspread.exceptions.APIError):
+        sheet.worksheet("Budget").update_acell("A2", "x")  # sanity: the range is in force
+    other = "sam.ortiz@studio.example"
+    with pytest.raises(SheetsApiError) as refused:
+        sandbox.person_edit(SHEET_ID, as_=other, range_="Budget!B2", values=[["1"]])
+    assert refused.value.code == 403
+    with pytest.raises(SheetsApiError):
+        sandbox.person_delete_rows(SHEET_ID, as_=other, sheet="Budget", at=2)
+    sandbox.person_edit(SHEET_ID, as_=PRODUCER, range_="Budget!B2", values=[["12000"]])
+    assert sandbox.values(SHEET_ID, "Budget!B2") == [["12000"]]
+
+
+def test_one_protected_write_in_a_batch_writes_nothing(sandbox, sheet):
+    budget = sheet.worksheet("Budget")
+    budget.add_protected_range("A4:D4", editor_users_emails=[PRODUCER])
+    with pytest.raises(gspread.exceptions.APIError):
+        budget.batch_update(
+            [{"range": "A2", "values": [["first"]]}, {"range": "A4", "values": [["second"]]}]
+        )
+    cells = {"userEnteredValue": {"stringValue": "z"}}
+    requests = [
+        {"updateCells": {"rows": [{"values": [cells]}], "fields": "userEnteredValue",
+                         "start": {"sheetId": budget.id, "rowIndex": 1, "columnIndex": 0}}},
+        {"updateCells": {"rows": [{"values": [cells]}], "fields": "userEnteredValue",
+                         "start": {"sheetId": budget.id, "rowIndex": 3, "columnIndex": 0}}},
+    ]  # fmt: skip
+    with pytest.raises(gspread.exceptions.APIError):
+        sheet.batch_update({"requests": requests})
+    assert sandbox.values(SHEET_ID, "Budget!A1:A4") == [[row[0]] for row in BUDGET]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_tokens_give_the_formula_back_exactly(text):
+    assert "".join(token.text for token in tokenize(text)) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    literal=st.text(alphabet=st.sampled_from("AB12:$!\"' xyz"), max_size=20),
+    at=st.integers(0, 5),
+)
+def test_string_literals_never_shift(literal, at):
+    quoted = '"' + literal.replace('"', '""') + '"'
+    shifted = shift_formula(f"={quoted}&A3", "S", Shift("S", "ROWS", at, 2, deleted=False))
+    assert shifted == f"={quoted}&A{5 if at <= 2 else 3}"

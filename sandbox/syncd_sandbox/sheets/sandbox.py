@@ -29,6 +29,7 @@ from syncd_sandbox.sheets.auth import (
 )
 from syncd_sandbox.sheets.drive import drive_time
 from syncd_sandbox.sheets.errors import not_found
+from syncd_sandbox.sheets.protection import check_editable
 from syncd_sandbox.sheets.quotas import QuotaLimits, Quotas
 from syncd_sandbox.sheets.render import ValueRender
 from syncd_sandbox.sheets.state import DEFAULT_COLUMNS, DEFAULT_ROWS, Spreadsheet
@@ -212,9 +213,18 @@ class SheetsSandbox:
         range_: str,
         values: Sequence[Sequence[CellInput]],
     ) -> dict[str, Any]:
-        """A person types `values` at `range_`; sends `sheet.edit`; returns the payload."""
+        """A person types `values` at `range_`; sends `sheet.edit`; returns the payload.
+        A protected cell the person may not edit refuses the edit (403), as the UI does."""
         with self.lock:
             spreadsheet = self._get(spreadsheet_id)
+            planned = plan_write(spreadsheet, range_, [list(r) for r in values], "ROWS")
+            area = (
+                planned.row,
+                planned.row + planned.height,
+                planned.col,
+                planned.col + planned.width,
+            )
+            check_editable(spreadsheet, planned.sheet, area, as_)
             _, event = people.type_values(
                 spreadsheet,
                 range_,
@@ -253,11 +263,14 @@ class SheetsSandbox:
     def person_delete_rows(
         self, spreadsheet_id: str, *, as_: str | None, sheet: str, at: int, count: int = 1
     ) -> list[dict[str, Any]]:
-        """A person deletes `count` rows from row `at` (1-based)."""
+        """A person deletes `count` rows from row `at` (1-based); protected rows the person
+        may not edit refuse it (403)."""
         with self.lock:
-            events = people.delete_rows(
-                self._get(spreadsheet_id), sheet, at, count, user=as_, now=self.clock()
-            )
+            spreadsheet = self._get(spreadsheet_id)
+            tab = spreadsheet.sheet_by_title(sheet)
+            if tab is not None:
+                check_editable(spreadsheet, tab, (at - 1, at - 1 + count, 0, tab.column_count), as_)
+            events = people.delete_rows(spreadsheet, sheet, at, count, user=as_, now=self.clock())
             self.record(
                 as_ or "anonymous", spreadsheet_id, "person.delete_rows", f"{sheet}!{at}+{count}"
             )
