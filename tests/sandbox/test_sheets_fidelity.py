@@ -590,3 +590,51 @@ def test_string_literals_never_shift(literal, at):
     quoted = '"' + literal.replace('"', '""') + '"'
     shifted = shift_formula(f"={quoted}&A3", "S", Shift("S", "ROWS", at, 2, deleted=False))
     assert shifted == f"={quoted}&A{5 if at <= 2 else 3}"
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 2**16),
+    rate=st.floats(0.0, 0.6),
+    cap=st.integers(1, 4),
+    faults=st.lists(st.sampled_from(["500", "503", "drop"]), min_size=1, max_size=3),
+)
+def test_drive_listing_survives_faults_without_losing_or_repeating_files(
+    sandbox, served, gc, seed, rate, cap, faults
+):
+    for i in range(7):
+        sandbox.add_spreadsheet(f"1Many{i}", f"Many {i % 3}")  # repeated names on purpose
+    sandbox.add_spreadsheet("1Hidden", "Many 0", shared=False)
+    gc.open_by_key(SHEET_ID)
+    headers = {"Authorization": f"Bearer {gc.http_client.auth.token}"}
+    sandbox.knobs.seed, sandbox.knobs.faults = seed, faults
+    sandbox.knobs.page_size_cap, sandbox.knobs.fault_rate = cap, rate
+    seen: list[str] = []
+    token: str | None = None
+    with httpx.Client(base_url=served.url, headers=headers) as http:
+        for _ in range(500):  # a retry loop: each failed call is simply sent again
+            params = {"q": "name contains 'Many'", "pageSize": "1000"}
+            if token:
+                params["pageToken"] = token
+            try:
+                response = http.get("/drive/v3/files", params=params)
+            except httpx.TransportError:
+                continue
+            if response.status_code >= 500:
+                assert response.json()["error"]["code"] == response.status_code
+                continue
+            body = response.json()
+            assert len(body["files"]) <= cap
+            seen.extend(f["id"] for f in body["files"])
+            token = body.get("nextPageToken")
+            if token is None:
+                break
+    sandbox.knobs.fault_rate = 0.0
+    expected = sorted(
+        s.spreadsheet_id
+        for s in sandbox.spreadsheets.values()
+        if "Many" in s.title and sandbox.service_account.email in s.shared_with
+    )
+    assert sorted(seen) == expected and len(seen) == len(set(seen))

@@ -114,6 +114,8 @@ class DriveApi(ApiBase):
         except DriveQueryError as exc:
             raise _invalid("q") from exc
         size = _page_size(params.get("pageSize"))
+        cap = self.sandbox.knobs.page_size_cap
+        size = size if cap is None else min(size, cap)
         offset = _page_offset(params.get("pageToken"))
         flag(params.get("supportsAllDrives"), "supportsAllDrives")
         flag(params.get("includeItemsFromAllDrives"), "includeItemsFromAllDrives")
