@@ -161,7 +161,8 @@ class ApiBase:
         spreadsheet = self.sandbox.spreadsheets.get(spreadsheet_id)
         if spreadsheet is None:
             raise not_found()
-        if principal.email not in spreadsheet.shared_with:
+        role = spreadsheet.role(principal.email)
+        if role is None or (kind == "write" and role not in ("owner", "writer")):
             raise permission_denied()
         return principal, spreadsheet
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from syncd_sandbox.sheets.api_common import ApiBase, field_mask, flag, json_body
 from syncd_sandbox.sheets.auth import TokenError
 from syncd_sandbox.sheets.batch import apply_batch
+from syncd_sandbox.sheets.drive import drive_time
 from syncd_sandbox.sheets.errors import invalid_argument
 from syncd_sandbox.sheets.metadata import render_spreadsheet
 from syncd_sandbox.sheets.state import GridError, Spreadsheet
@@ -29,14 +30,16 @@ class SpreadsheetsApi(ApiBase):
             include = "data" in (field_mask(params["fields"]).get("sheets") or {})
         ranges = params.getlist("ranges")
         with self.sandbox.lock:
-            _, spreadsheet = self.open_spreadsheet(request, spreadsheet_id, "read")
+            principal, spreadsheet = self.open_spreadsheet(request, spreadsheet_id, "read")
             areas = None
             if ranges:
                 areas = [
                     (sheet, (r0, r1, c0, c1))
                     for sheet, r0, r1, c0, c1 in (resolve(spreadsheet, t) for t in ranges)
                 ]
-            body = render_spreadsheet(spreadsheet, include_grid_data=include, areas=areas)
+            body = render_spreadsheet(
+                spreadsheet, include_grid_data=include, areas=areas, viewer=principal.email
+            )
         return self.respond(request, body)
 
     async def create(self, request: Request) -> JSONResponse:
@@ -50,7 +53,8 @@ class SpreadsheetsApi(ApiBase):
                 str(properties.get("title") or "Untitled spreadsheet"),
                 locale=str(properties.get("locale") or "en_US"),
                 time_zone=str(properties.get("timeZone") or self.sandbox.time_zone),
-                shared_with={principal.email},
+                owner=principal.email,
+                created_time=drive_time(self.sandbox.clock()),
             )
             try:
                 for sheet in body.get("sheets") or [{}]:
@@ -81,7 +85,10 @@ class SpreadsheetsApi(ApiBase):
         with self.sandbox.lock:
             principal, spreadsheet = self.open_spreadsheet(request, spreadsheet_id, "write")
             replies = apply_batch(
-                spreadsheet, body.get("requests"), currency_symbols=self.sandbox.currency_symbols
+                spreadsheet,
+                body.get("requests"),
+                currency_symbols=self.sandbox.currency_symbols,
+                actor=principal.email,
             )
             kinds = ",".join(next(iter(r)) for r in body["requests"])
             self.sandbox.record(principal.email, spreadsheet_id, "spreadsheets.batchUpdate", kinds)
@@ -98,6 +105,7 @@ class SpreadsheetsApi(ApiBase):
                         body.get("responseIncludeGridData"), "response_include_grid_data"
                     ),
                     areas=areas or None,
+                    viewer=principal.email,
                 )
         return self.respond(request, result)
 

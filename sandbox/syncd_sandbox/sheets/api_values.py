@@ -18,6 +18,7 @@ from syncd_sandbox.sheets.api_common import (
     response_options,
 )
 from syncd_sandbox.sheets.errors import invalid_argument
+from syncd_sandbox.sheets.protection import check_editable
 from syncd_sandbox.sheets.render import Renderer
 from syncd_sandbox.sheets.state import Spreadsheet
 from syncd_sandbox.sheets.values import (
@@ -68,6 +69,7 @@ class ValuesApi(ApiBase):
         with self.sandbox.lock:
             principal, spreadsheet = self.open_spreadsheet(request, spreadsheet_id, "write")
             write = plan_write(spreadsheet, text, body.get("values"), body.get("majorDimension"))
+            _guard(spreadsheet, write, principal.email)
             updated = apply_write(write, option, currency_symbols=self.sandbox.currency_symbols)
             result = {"spreadsheetId": spreadsheet_id, **updated}
             if include:
@@ -124,6 +126,8 @@ class ValuesApi(ApiBase):
                         item.get("majorDimension"),
                     )
                 )
+            for write in writes:
+                _guard(spreadsheet, write, principal.email)
             responses = []
             for write in writes:
                 updated = {
@@ -170,6 +174,7 @@ class ValuesApi(ApiBase):
                 option,
                 insert_option,
                 currency_symbols=self.sandbox.currency_symbols,
+                actor=principal.email,
             )
             result["updates"] = {"spreadsheetId": spreadsheet_id, **result["updates"]}
             if include:
@@ -185,6 +190,10 @@ class ValuesApi(ApiBase):
         await json_body(request, set())
         with self.sandbox.lock:
             principal, spreadsheet = self.open_spreadsheet(request, spreadsheet_id, "write")
+            sheet, *area = resolve(spreadsheet, text)
+            check_editable(
+                spreadsheet, sheet, (area[0], area[1], area[2], area[3]), principal.email
+            )
             _, _, cleared = clear(spreadsheet, text)
             self.sandbox.record(principal.email, spreadsheet_id, "values.clear", cleared)
         return self.respond(request, {"spreadsheetId": spreadsheet_id, "clearedRange": cleared})
@@ -200,7 +209,8 @@ class ValuesApi(ApiBase):
         with self.sandbox.lock:
             principal, spreadsheet = self.open_spreadsheet(request, spreadsheet_id, "write")
             for text in ranges:
-                resolve(spreadsheet, text)
+                sheet, r0, r1, c0, c1 = resolve(spreadsheet, text)
+                check_editable(spreadsheet, sheet, (r0, r1, c0, c1), principal.email)
             cleared = [clear(spreadsheet, text)[2] for text in ranges]
             self.sandbox.record(
                 principal.email, spreadsheet_id, "values.batchClear", ",".join(cleared)
@@ -209,3 +219,9 @@ class ValuesApi(ApiBase):
         if cleared:
             body["clearedRanges"] = cleared
         return self.respond(request, body)
+
+
+def _guard(spreadsheet: Spreadsheet, write: Write, email: str) -> None:
+    """Google's 403 when a planned write touches a protected range `email` may not edit."""
+    area = (write.row, write.row + write.height, write.col, write.col + write.width)
+    check_editable(spreadsheet, write.sheet, area, email)

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from syncd_sandbox.knobs import install_knobs
+from syncd_sandbox.sheets.api_drive import DriveApi
 from syncd_sandbox.sheets.api_spreadsheets import SpreadsheetsApi
 from syncd_sandbox.sheets.api_values import ValuesApi
 from syncd_sandbox.sheets.control import control_router
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 
 V4 = "/v4/spreadsheets"
+DRIVE = "/drive/v3/files"
 _HTTP_STATUS = {
     400: "INVALID_ARGUMENT",
     404: "NOT_FOUND",
@@ -39,7 +41,7 @@ _HTTP_STATUS = {
 
 def build_app(sandbox: SheetsHost) -> FastAPI:
     """Assemble the emulator's app (API, knobs, webhook control, person control)."""
-    app = FastAPI(title="syncd sandbox: Google Sheets API v4", version="v4")
+    app = FastAPI(title="syncd sandbox: Google Sheets API v4 (and Drive v3 files)", version="v4")
     api = SpreadsheetsApi(sandbox)
     values = ValuesApi(sandbox)
     app.add_exception_handler(SheetsApiError, _api_error)
@@ -70,6 +72,21 @@ def build_app(sandbox: SheetsHost) -> FastAPI:
         f"{V4}/{{spreadsheet_id}}/values/{{range_:path}}", values.update, methods=["PUT"]
     )
     app.add_api_route(f"{V4}/{{spreadsheet_id}}", api.get, methods=["GET"])
+    drive = DriveApi(sandbox)
+    app.add_api_route(DRIVE, drive.list_files, methods=["GET"])
+    app.add_api_route(DRIVE, drive.create_file, methods=["POST"])
+    app.add_api_route(f"{DRIVE}/{{file_id}}", drive.get_file, methods=["GET"])
+    app.add_api_route(f"{DRIVE}/{{file_id}}", drive.delete_file, methods=["DELETE"])
+    app.add_api_route(f"{DRIVE}/{{file_id}}/copy", drive.copy_file, methods=["POST"])
+    app.add_api_route(f"{DRIVE}/{{file_id}}/comments", drive.list_comments, methods=["GET"])
+    app.add_api_route(f"{DRIVE}/{{file_id}}/comments", drive.create_comment, methods=["POST"])
+    app.add_api_route(f"{DRIVE}/{{file_id}}/permissions", drive.create_permission, methods=["POST"])
+    app.add_api_route(f"{DRIVE}/{{file_id}}/permissions", drive.list_permissions, methods=["GET"])
+    app.add_api_route(
+        f"{DRIVE}/{{file_id}}/permissions/{{permission}}",
+        drive.delete_permission,
+        methods=["DELETE"],
+    )
     app.add_api_route("/token", api.token, methods=["POST"])
     app.add_api_route(
         "/v1/projects/-/serviceAccounts/{email}/allowedLocations",

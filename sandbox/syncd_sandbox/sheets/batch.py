@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncd_sandbox.sheets import batch_cells, batch_sheets
+from syncd_sandbox.sheets import batch_cells, batch_protection, batch_sheets
 from syncd_sandbox.sheets.batch_common import BatchContext, Handler, RequestError
 from syncd_sandbox.sheets.errors import invalid_argument
 from syncd_sandbox.sheets.state import Spreadsheet
@@ -32,6 +32,9 @@ HANDLERS: dict[str, Handler] = {
     "deleteConditionalFormatRule": batch_cells.delete_conditional_format_rule,
     "addChart": batch_cells.add_chart,
     "deleteEmbeddedObject": batch_cells.delete_embedded_object,
+    "addProtectedRange": batch_protection.add_protected_range,
+    "updateProtectedRange": batch_protection.update_protected_range,
+    "deleteProtectedRange": batch_protection.delete_protected_range,
 }
 
 # Request kinds the real API accepts but the sandbox does not emulate: refused by name, so a
@@ -41,9 +44,8 @@ NOT_EMULATED = frozenset(
         "updateNamedRange", "addNamedRange", "deleteNamedRange", "autoFill", "cutPaste",
         "copyPaste", "updateBorders", "addFilterView", "deleteFilterView", "duplicateFilterView",
         "updateFilterView", "duplicateSheet", "findReplace", "insertRange", "deleteRange",
-        "moveDimension", "updateEmbeddedObjectPosition", "updateEmbeddedObjectBorder",
-        "pasteData", "textToColumns", "updateConditionalFormatRule", "addProtectedRange",
-        "updateProtectedRange", "deleteProtectedRange", "updateChartSpec", "addBanding",
+        "moveDimension", "updateEmbeddedObjectPosition", "updateEmbeddedObjectBorder", "pasteData",
+        "textToColumns", "updateConditionalFormatRule", "updateChartSpec", "addBanding",
         "updateBanding", "deleteBanding", "createDeveloperMetadata", "updateDeveloperMetadata",
         "deleteDeveloperMetadata", "randomizeRange", "addDimensionGroup", "deleteDimensionGroup",
         "updateDimensionGroup", "trimWhitespace", "deleteDuplicates", "addSlicer",
@@ -54,7 +56,11 @@ NOT_EMULATED = frozenset(
 
 
 def apply_batch(
-    spreadsheet: Spreadsheet, requests: Any, *, currency_symbols: str = "$"
+    spreadsheet: Spreadsheet,
+    requests: Any,
+    *,
+    currency_symbols: str = "$",
+    actor: str | None = None,
 ) -> list[dict[str, Any]]:
     """Apply every request to a copy and commit it only if all succeed; return the replies."""
     if not isinstance(requests, list):
@@ -62,7 +68,7 @@ def apply_batch(
     if not requests:
         raise invalid_argument("Must specify at least one request.")
     working = spreadsheet.clone()
-    context = BatchContext(working, currency_symbols)
+    context = BatchContext(working, currency_symbols, actor)
     replies: list[dict[str, Any]] = []
     for i, request in enumerate(requests):
         if not isinstance(request, dict) or not request:

@@ -68,11 +68,13 @@ def update_cells(context: BatchContext, body: dict[str, Any]) -> Reply:
                 f"Range exceeds grid limits. Max rows: {sheet.row_count}, "
                 f"max columns: {sheet.column_count}"
             )
+        context.guard(sheet, (r0, r0 + len(rows), c0, c0 + width))
         for i, values in enumerate(rows):
             for j, source in enumerate(values):
                 _apply_cell(sheet, r0 + i, c0 + j, source, mask)
         return None
     sheet, r0, r1, c0, c1 = grid_range(context, body["range"])
+    context.guard(sheet, (r0, r1, c0, c1))
     for row in range(r0, r1):
         values = rows[row - r0] if row - r0 < len(rows) else []
         for col in range(c0, c1):
@@ -85,6 +87,7 @@ def repeat_cell(context: BatchContext, body: dict[str, Any]) -> Reply:
     """repeatCell {range, cell, fields} (what gspread's `format()` sends)."""
     mask = require_mask(body)
     sheet, r0, r1, c0, c1 = grid_range(context, body.get("range"))
+    context.guard(sheet, (r0, r1, c0, c1))
     cell = body.get("cell") or {}
     for row in range(r0, r1):
         for col in range(c0, c1):
@@ -99,6 +102,7 @@ def append_cells(context: BatchContext, body: dict[str, Any]) -> Reply:
     rows = _rows_of(body)
     start = max(sheet.rows, default=-1) + 1
     width = max((len(r) for r in rows), default=0)
+    context.guard(sheet, (start, start + len(rows), 0, width))
     try:
         sheet.resize(max(sheet.row_count, start + len(rows)), max(sheet.column_count, width))
         context.spreadsheet.check_cell_limit()
@@ -113,6 +117,7 @@ def append_cells(context: BatchContext, body: dict[str, Any]) -> Reply:
 def set_data_validation(context: BatchContext, body: dict[str, Any]) -> Reply:
     """setDataValidation {range, rule}; no rule clears validation."""
     sheet, r0, r1, c0, c1 = grid_range(context, body.get("range"))
+    context.guard(sheet, (r0, r1, c0, c1))
     rule = body.get("rule")
     if rule is not None and (not isinstance(rule, dict) or "condition" not in rule):
         raise RequestError("rule.condition is required.")
@@ -137,6 +142,7 @@ def _overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def merge_cells(context: BatchContext, body: dict[str, Any]) -> Reply:
     """mergeCells {range, mergeType}: only each merge's top-left value survives, as in Sheets."""
     sheet, r0, r1, c0, c1 = grid_range(context, body.get("range"))
+    context.guard(sheet, (r0, r1, c0, c1))
     merge_type = body.get("mergeType", "MERGE_ALL")
     if merge_type == "MERGE_ALL":
         pieces = [(r0, r1, c0, c1)]
@@ -168,6 +174,7 @@ def merge_cells(context: BatchContext, body: dict[str, Any]) -> Reply:
 def unmerge_cells(context: BatchContext, body: dict[str, Any]) -> Reply:
     """unmergeCells {range}: drop every merge intersecting the range."""
     sheet, r0, r1, c0, c1 = grid_range(context, body.get("range"))
+    context.guard(sheet, (r0, r1, c0, c1))
     area = {"startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": c0, "endColumnIndex": c1}
     sheet.merges = [m for m in sheet.merges if not _overlaps(m, area)]
     return None
@@ -217,6 +224,7 @@ def sort_rows(
 def sort_range(context: BatchContext, body: dict[str, Any]) -> Reply:
     """sortRange {range, sortSpecs: [{dimensionIndex, sortOrder}]}."""
     sheet, r0, r1, c0, c1 = grid_range(context, body.get("range"))
+    context.guard(sheet, (r0, r1, c0, c1))
     specs = []
     for spec in body.get("sortSpecs") or [{"dimensionIndex": c0}]:
         col = spec.get("dimensionIndex")

@@ -8,6 +8,7 @@ from typing import Any
 
 from syncd_sandbox.sheets.a1 import format_range
 from syncd_sandbox.sheets.fieldmask import FieldMaskError, Mask, parse_mask
+from syncd_sandbox.sheets.protection import check_editable
 from syncd_sandbox.sheets.state import Dimension, Sheet, Spreadsheet
 
 
@@ -21,6 +22,11 @@ class BatchContext:
 
     spreadsheet: Spreadsheet
     currency_symbols: str = "$"
+    actor: str | None = None  # who sends the batch; None: the sandbox itself (no checks)
+
+    def guard(self, sheet: Sheet, area: tuple[int, int, int, int]) -> None:
+        """Google's 403 when the actor may not edit cells of `area` (a protected range)."""
+        check_editable(self.spreadsheet, sheet, area, self.actor)
 
 
 Reply = dict[str, Any] | None

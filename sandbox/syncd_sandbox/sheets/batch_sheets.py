@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from syncd_sandbox.sheets import dimensions
 from syncd_sandbox.sheets.batch_common import (
     BatchContext,
     Reply,
@@ -47,10 +48,12 @@ def delete_sheet(context: BatchContext, body: dict[str, Any]) -> Reply:
     sheet = context.spreadsheet.sheet_by_id(sheet_id) if isinstance(sheet_id, int) else None
     if sheet is None:
         raise RequestError(f"No sheet with id: {sheet_id}")
+    context.guard(sheet, (0, sheet.row_count, 0, sheet.column_count))
     try:
         context.spreadsheet.remove_sheet(sheet)
     except GridError as exc:
         raise RequestError(str(exc)) from exc
+    dimensions.forget_sheet(context.spreadsheet, sheet.title)
     return None
 
 
@@ -77,6 +80,8 @@ def update_sheet_properties(context: BatchContext, body: dict[str, Any]) -> Repl
         )
     index = after.get("index", before.get("index", 0))
     sheet.properties = after
+    if title != before.get("title"):
+        dimensions.rename_sheet(context.spreadsheet, str(before.get("title")), str(title))
     if sheet.is_grid:
         try:
             sheet.resize(int(sheet.row_count), int(sheet.column_count))  # drops cells now outside
@@ -101,7 +106,7 @@ def insert_dimension(context: BatchContext, body: dict[str, Any]) -> Reply:
     if body.get("inheritFromBefore") and start == 0:
         raise RequestError("Cannot inherit properties from before the first row or column.")
     try:
-        sheet.insert(dimension, start, end - start)
+        dimensions.insert_dimension(context.spreadsheet, sheet, dimension, start, end - start)
         context.spreadsheet.check_cell_limit()
     except GridError as exc:
         raise RequestError(str(exc)) from exc
@@ -111,8 +116,12 @@ def insert_dimension(context: BatchContext, body: dict[str, Any]) -> Reply:
 def delete_dimension(context: BatchContext, body: dict[str, Any]) -> Reply:
     """deleteDimension {range: DimensionRange}."""
     sheet, dimension, start, end = dimension_range(context, body.get("range"))
+    if dimension == "ROWS":
+        context.guard(sheet, (start, end, 0, sheet.column_count))
+    else:
+        context.guard(sheet, (0, sheet.row_count, start, end))
     try:
-        sheet.delete(dimension, start, end)
+        dimensions.delete_dimension(context.spreadsheet, sheet, dimension, start, end)
     except GridError as exc:
         raise RequestError(str(exc)) from exc
     return None

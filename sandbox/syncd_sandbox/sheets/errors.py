@@ -88,6 +88,17 @@ def unauthenticated(*, missing: bool) -> SheetsApiError:
     return SheetsApiError(401, "UNAUTHENTICATED", message, headers={"WWW-Authenticate": challenge})
 
 
+def drive_error(
+    code: int, message: str, reason: str, *, location: str | None = None
+) -> SheetsApiError:
+    """Drive v3's envelope: the message again in `errors[]` with a reason (and a location)."""
+    detail = {"message": message, "domain": "global", "reason": reason}
+    if location is not None:
+        detail.update(locationType="parameter", location=location)
+    statuses = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
+    return SheetsApiError(code, statuses.get(code, "UNKNOWN"), message, errors=[detail])
+
+
 def server_fault(status: int) -> JSONResponse:
     """The body of an injected 500/503 fault (the knobs middleware's fault responder)."""
     if status == 503:

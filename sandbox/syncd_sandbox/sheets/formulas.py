@@ -1,24 +1,27 @@
 """A tiny formula evaluator, so FORMATTED_VALUE of `=SUM(C2:C9)` shows a number as in Sheets.
 
 Supported: numbers, "strings", TRUE/FALSE, references (`A1`, `$B$2`, `A1:C9`, `A:A`, `2:2`,
-`Other!A1`, `'Q1 Budget'!B2:B9`), operators `+ - * / ^ & = <> < > <= >=` and postfix `%`,
+`A2:A`, `Other!A1`, `'Q1 Budget'!B2:B9`), error literals (`#REF!`, left where a reference
+was deleted), operators `+ - * / ^ & = <> < > <= >=` and postfix `%`,
 and the functions in `formula_functions.FUNCTIONS`. Anything else evaluates to an error
 value (`#NAME?`, `#ERROR!`), which is also what Sheets shows for a formula it cannot compute.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
 from syncd_sandbox.sheets.a1 import A1Error, Bounds, parse_cells
 from syncd_sandbox.sheets.formula_functions import FUNCTIONS
+from syncd_sandbox.sheets.formula_tokens import Token, split_sheet, tokenize
 from syncd_sandbox.sheets.formula_values import (
     DIV0,
+    NA,
     NAME,
     PARSE,
     REF,
+    VALUE,
     Area,
     CellError,
     Value,
@@ -39,45 +42,23 @@ class Resolver(Protocol):
         ...
 
 
-_TOKENS = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<func>[A-Za-z_][A-Za-z0-9_.]*)\s*\(
-  | (?P<ref>(?:(?:'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_.]*)!)?
-        (?:\$?[A-Za-z]{1,3}\$?[0-9]+(?::\$?[A-Za-z]{1,3}\$?[0-9]+)?
-          |\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}|\$?[0-9]+:\$?[0-9]+))
-  | (?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
-  | (?P<str>"(?:[^"]|"")*")
-  | (?P<name>[A-Za-z_][A-Za-z0-9_.]*)
-  | (?P<op><=|>=|<>|[-+*/^&=<>%(),])
-    """,
-    re.VERBOSE,
-)
-
-
 class _ParseError(Exception):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str
-    text: str
+_ERRORS = {e.code: e for e in (DIV0, NAME, PARSE, REF, VALUE, NA)}
 
 
-def _tokenize(text: str) -> list[_Token]:
-    tokens, pos = [], 0
-    while pos < len(text):
-        match = _TOKENS.match(text, pos)
-        if not match or match.lastgroup is None:
-            raise _ParseError(text[pos:])
-        pos = match.end()
-        if match.lastgroup == "ws":
+def _tokenize(text: str) -> list[Token]:
+    tokens = []
+    for token in tokenize(text):
+        if token.kind == "ws":
             continue
-        if match.lastgroup == "func":
-            tokens.append(_Token("func", match.group("func").upper()))
-        else:
-            tokens.append(_Token(match.lastgroup, match.group(match.lastgroup)))
+        if token.kind == "other":
+            raise _ParseError(token.text)
+        if token.kind == "func":
+            token = Token("func", token.text, token.value.upper())
+        tokens.append(token)
     return tokens
 
 
@@ -125,13 +106,13 @@ class _Parser:
         ("^",),
     ]
 
-    def __init__(self, tokens: list[_Token]) -> None:
+    def __init__(self, tokens: list[Token]) -> None:
         self.tokens, self.pos = tokens, 0
 
-    def peek(self) -> _Token | None:
+    def peek(self) -> Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
 
-    def take(self) -> _Token:
+    def take(self) -> Token:
         token = self.peek()
         if token is None:
             raise _ParseError("unexpected end")
@@ -182,15 +163,17 @@ class _Parser:
             return _Val(NAME)
         if token.kind == "ref":
             return _reference(token.text)
+        if token.kind == "err":
+            return _Val(_ERRORS.get(token.text, PARSE))
         if token.kind == "func":
             args: list[Node] = []
-            if not (self.peek() and self.peek() == _Token("op", ")")):
+            if not _is_op(self.peek(), ")"):
                 args.append(self.binary(0))
-                while self.peek() == _Token("op", ","):
+                while _is_op(self.peek(), ","):
                     self.pos += 1
                     args.append(self.binary(0))
             self.expect(")")
-            return _Call(token.text, tuple(args))
+            return _Call(token.value, tuple(args))
         if token.kind == "op" and token.text == "(":
             node = self.binary(0)
             self.expect(")")
@@ -198,12 +181,12 @@ class _Parser:
         raise _ParseError(token.text)
 
 
-def _reference(text: str) -> Node:
-    sheet: str | None = None
-    if "!" in text:
-        sheet, _, text = text.rpartition("!")
-        if sheet.startswith("'"):
-            sheet = sheet[1:-1].replace("''", "'")
+def _is_op(token: Token | None, text: str) -> bool:
+    return token is not None and token.kind == "op" and token.text == text
+
+
+def _reference(ref: str) -> Node:
+    sheet, text = split_sheet(ref)
     try:
         bounds = parse_cells(text.replace("$", ""))
     except A1Error as exc:

@@ -7,7 +7,8 @@ so the sandbox can build its app without the two modules importing each other.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from syncd_sandbox.knobs import CallLog, Knobs
@@ -30,6 +31,7 @@ class SheetsHost(Protocol):
     spreadsheets: dict[str, Spreadsheet]
     time_zone: str
     currency_symbols: str
+    clock: Callable[[], datetime]
 
     def service_account_info(self, token_uri: str = ...) -> dict[str, str]: ...
     def expire_tokens(self) -> None: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from syncd_sandbox.sheets.protection import render_protected
 from syncd_sandbox.sheets.render import Renderer
 from syncd_sandbox.sheets.state import Sheet, Spreadsheet
 
@@ -44,8 +45,10 @@ def render_spreadsheet(
     *,
     include_grid_data: bool = False,
     areas: list[tuple[Sheet, Area]] | None = None,
+    viewer: str | None = None,
 ) -> dict[str, Any]:
-    """The Spreadsheet JSON; `areas` (from `ranges=`) limit the sheets and the grid data."""
+    """The Spreadsheet JSON; `areas` (from `ranges=`) limit the sheets and the grid data;
+    `viewer` is who asks (what protected ranges show depends on it)."""
     wanted: dict[int, list[Area]] | None = None
     if areas is not None:
         wanted = {}
@@ -70,6 +73,10 @@ def render_spreadsheet(
             entry["basicFilter"] = copy.deepcopy(sheet.basic_filter)
         if sheet.charts:
             entry["charts"] = copy.deepcopy(sheet.charts)
+        if sheet.protected_ranges:
+            entry["protectedRanges"] = [
+                render_protected(spreadsheet, p, viewer) for p in sheet.protected_ranges
+            ]
         sheets.append(entry)
     return {
         "spreadsheetId": spreadsheet.spreadsheet_id,

@@ -12,6 +12,7 @@ from typing import Any
 
 from syncd_sandbox.sheets.a1 import absolute, column_index, format_cells
 from syncd_sandbox.sheets.batch_cells import sort_rows
+from syncd_sandbox.sheets.dimensions import delete_dimension, insert_dimension
 from syncd_sandbox.sheets.errors import invalid_argument
 from syncd_sandbox.sheets.render import Renderer
 from syncd_sandbox.sheets.state import GridError, Sheet, Spreadsheet
@@ -115,7 +116,7 @@ def insert_rows(
     if how_many < 1 or not 1 <= at <= sheet.row_count + 1:
         raise invalid_argument(f"Cannot insert {how_many} rows at row {at}.")
     try:
-        sheet.insert("ROWS", at - 1, how_many)
+        insert_dimension(spreadsheet, sheet, "ROWS", at - 1, how_many)
         spreadsheet.check_cell_limit()
     except GridError as exc:
         raise invalid_argument(str(exc)) from exc
@@ -141,7 +142,7 @@ def delete_rows(
     if count < 1 or not 1 <= at <= sheet.row_count:
         raise invalid_argument(f"Cannot delete {count} rows at row {at}.")
     try:
-        sheet.delete("ROWS", at - 1, at - 1 + count)
+        delete_dimension(spreadsheet, sheet, "ROWS", at - 1, at - 1 + count)
     except GridError as exc:
         raise invalid_argument(str(exc)) from exc
     return [change_event(spreadsheet, sheet, "REMOVE_ROW", user, now)]

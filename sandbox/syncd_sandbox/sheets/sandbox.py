@@ -27,7 +27,9 @@ from syncd_sandbox.sheets.auth import (
     Principal,
     ServiceAccount,
 )
+from syncd_sandbox.sheets.drive import drive_time
 from syncd_sandbox.sheets.errors import not_found
+from syncd_sandbox.sheets.protection import check_editable
 from syncd_sandbox.sheets.quotas import QuotaLimits, Quotas
 from syncd_sandbox.sheets.render import ValueRender
 from syncd_sandbox.sheets.state import DEFAULT_COLUMNS, DEFAULT_ROWS, Spreadsheet
@@ -132,9 +134,17 @@ class SheetsSandbox:
         *,
         shared: bool = True,
         frozen_header: bool = True,
+        owner: str | None = None,
     ) -> Spreadsheet:
-        """Create (or replace) a spreadsheet; `shared=False`: the service account gets 403."""
-        spreadsheet = Spreadsheet(spreadsheet_id, title, time_zone=self.time_zone)
+        """Create (or replace) a spreadsheet; `shared=False`: the service account gets 403;
+        `owner`: the account Drive names as owner (None: a person outside the sandbox)."""
+        spreadsheet = Spreadsheet(
+            spreadsheet_id,
+            title,
+            time_zone=self.time_zone,
+            owner=owner,
+            created_time=drive_time(self.clock()),
+        )
         if shared:
             spreadsheet.shared_with.add(self.service_account.email)
         for tab in list(tabs) or [SheetTab("Sheet1", ())]:
@@ -186,8 +196,12 @@ class SheetsSandbox:
         return spreadsheet
 
     def record(self, actor: str, spreadsheet_id: str, action: str, detail: str) -> None:
-        """Append to the edit history."""
-        self.history.append(EditRecord(self.clock(), actor, spreadsheet_id, action, detail))
+        """Append to the edit history; the file's Drive modifiedTime moves on."""
+        now = self.clock()
+        self.history.append(EditRecord(now, actor, spreadsheet_id, action, detail))
+        spreadsheet = self.spreadsheets.get(spreadsheet_id)
+        if spreadsheet is not None and not action.startswith("drive.permissions"):
+            spreadsheet.modified_time = drive_time(now)
 
     # -- people editing in the UI (these fire the Apps Script webhook) --------------------------
 
@@ -199,9 +213,18 @@ class SheetsSandbox:
         range_: str,
         values: Sequence[Sequence[CellInput]],
     ) -> dict[str, Any]:
-        """A person types `values` at `range_`; sends `sheet.edit`; returns the payload."""
+        """A person types `values` at `range_`; sends `sheet.edit`; returns the payload.
+        A protected cell the person may not edit refuses the edit (403), as the UI does."""
         with self.lock:
             spreadsheet = self._get(spreadsheet_id)
+            planned = plan_write(spreadsheet, range_, [list(r) for r in values], "ROWS")
+            area = (
+                planned.row,
+                planned.row + planned.height,
+                planned.col,
+                planned.col + planned.width,
+            )
+            check_editable(spreadsheet, planned.sheet, area, as_)
             _, event = people.type_values(
                 spreadsheet,
                 range_,
@@ -240,11 +263,14 @@ class SheetsSandbox:
     def person_delete_rows(
         self, spreadsheet_id: str, *, as_: str | None, sheet: str, at: int, count: int = 1
     ) -> list[dict[str, Any]]:
-        """A person deletes `count` rows from row `at` (1-based)."""
+        """A person deletes `count` rows from row `at` (1-based); protected rows the person
+        may not edit refuse it (403)."""
         with self.lock:
-            events = people.delete_rows(
-                self._get(spreadsheet_id), sheet, at, count, user=as_, now=self.clock()
-            )
+            spreadsheet = self._get(spreadsheet_id)
+            tab = spreadsheet.sheet_by_title(sheet)
+            if tab is not None:
+                check_editable(spreadsheet, tab, (at - 1, at - 1 + count, 0, tab.column_count), as_)
+            events = people.delete_rows(spreadsheet, sheet, at, count, user=as_, now=self.clock())
             self.record(
                 as_ or "anonymous", spreadsheet_id, "person.delete_rows", f"{sheet}!{at}+{count}"
             )

@@ -36,6 +36,7 @@ class Sheet:
         self.basic_filter: dict[str, Any] | None = None
         self.row_meta: dict[int, dict[str, Any]] = {}
         self.col_meta: dict[int, dict[str, Any]] = {}
+        self.protected_ranges: list[dict[str, Any]] = []  # ProtectedRange JSON
 
     @property
     def sheet_id(self) -> int:
@@ -116,6 +117,7 @@ class Sheet:
         twin.basic_filter = copy.deepcopy(self.basic_filter)
         twin.row_meta = copy.deepcopy(self.row_meta)
         twin.col_meta = copy.deepcopy(self.col_meta)
+        twin.protected_ranges = copy.deepcopy(self.protected_ranges)
         return twin
 
     def resize(self, rows: int, columns: int) -> None:
@@ -207,6 +209,8 @@ class Spreadsheet:
         locale: str = "en_US",
         time_zone: str = "Etc/GMT",
         shared_with: set[str] | None = None,
+        owner: str | None = None,
+        created_time: str = "",
     ) -> None:
         self.spreadsheet_id = spreadsheet_id
         self.properties: dict[str, Any] = {
@@ -217,6 +221,16 @@ class Spreadsheet:
         }
         self.sheets: list[Sheet] = []
         self.shared_with: set[str] = set(shared_with or ())
+        # Drive's side of the file: who owns it, each account's role (absent: writer), the
+        # permissions that are not one account's (anyone, domain, group), and its times.
+        self.owner = owner
+        self.roles: dict[str, str] = {}
+        self.other_permissions: dict[str, dict[str, Any]] = {}
+        self.created_time = self.modified_time = created_time
+        self.comments: list[dict[str, Any]] = []  # Drive comments (gspread's copy moves them)
+        if owner is not None:
+            self.shared_with.add(owner)
+            self.roles[owner] = "owner"
         # Ids Google assigns look random; derive them from the id so runs repeat.
         self._random = random.Random(spreadsheet_id)
 
@@ -224,6 +238,15 @@ class Spreadsheet:
     def title(self) -> str:
         """The spreadsheet's name."""
         return str(self.properties["title"])
+
+    def role(self, email: str) -> str | None:
+        """The account's Drive role (owner, writer, commenter, reader), None without access."""
+        if email in self.shared_with:
+            return self.roles.get(email, "writer")
+        anyone = self.other_permissions.get("anyoneWithLink") or self.other_permissions.get(
+            "anyone"
+        )
+        return None if anyone is None else str(anyone["role"])
 
     def new_id(self) -> int:
         """A fresh id for a sheet or chart, unique within this spreadsheet."""
@@ -341,6 +364,10 @@ class Spreadsheet:
         twin.properties = copy.deepcopy(self.properties)
         twin.sheets = [sheet.clone() for sheet in self.sheets]
         twin.shared_with = set(self.shared_with)
+        twin.owner, twin.roles = self.owner, dict(self.roles)
+        twin.other_permissions = copy.deepcopy(self.other_permissions)
+        twin.created_time, twin.modified_time = self.created_time, self.modified_time
+        twin.comments = copy.deepcopy(self.comments)
         twin._random = random.Random()
         twin._random.setstate(self._random.getstate())
         return twin

@@ -11,7 +11,9 @@ from typing import Any, Literal
 
 from syncd_sandbox.sheets.a1 import column_letters, format_range
 from syncd_sandbox.sheets.cells import Cell, Entered
+from syncd_sandbox.sheets.dimensions import insert_dimension
 from syncd_sandbox.sheets.errors import SheetsApiError, invalid_argument
+from syncd_sandbox.sheets.protection import check_editable
 from syncd_sandbox.sheets.render import DateTimeRender, Renderer, ValueRender
 from syncd_sandbox.sheets.state import MAX_COLUMNS, GridError, Sheet, Spreadsheet
 from syncd_sandbox.sheets.user_entered import parse_user_entered
@@ -262,6 +264,7 @@ def append(
     insert_option: str,
     *,
     currency_symbols: str = "$",
+    actor: str | None = None,
 ) -> tuple[Write, dict[str, Any]]:
     """`values.append`: find the table in `text`, write after its last row, growing the grid."""
     if insert_option not in ("OVERWRITE", "INSERT_ROWS"):
@@ -283,6 +286,12 @@ def append(
     table = find_table(sheet, bounds.start_row, r1, c0, c1)
     start_row, start_col = (table[1], table[2]) if table else (bounds.start_row, c0)
     write = Write(sheet, start_row, start_col, rows)
+    check_editable(
+        spreadsheet,
+        sheet,
+        (start_row, start_row + write.height, start_col, start_col + write.width),
+        actor,
+    )
     inserted = write.height if insert_option == "INSERT_ROWS" else 0
     rows_after = max(sheet.row_count + inserted, start_row + write.height)
     cols_after = max(sheet.column_count, start_col + write.width)
@@ -293,7 +302,7 @@ def append(
     except GridError as exc:
         raise invalid_argument(str(exc)) from exc
     if inserted:
-        sheet.insert("ROWS", min(start_row, sheet.row_count), inserted)
+        insert_dimension(spreadsheet, sheet, "ROWS", min(start_row, sheet.row_count), inserted)
     if rows_after > sheet.row_count or cols_after > sheet.column_count:
         sheet.resize(rows_after, cols_after)
     updates = apply_write(write, option, currency_symbols=currency_symbols)
