@@ -27,6 +27,7 @@ from syncd_sandbox.knobs import Knobs
 from syncd_sandbox.production import Production
 from syncd_sandbox.serving import ServedApp
 from syncd_sandbox.shotgrid import ShotGridSandbox
+from syncd_sandbox.webhooks import WebhookConfig
 from tests.sandbox.test_shotgrid_sandbox import (
     PROJECT_ID,
     STATUS_CODES,
@@ -34,6 +35,7 @@ from tests.sandbox.test_shotgrid_sandbox import (
     SgClient,
     make_production,
 )
+from tests.sandbox.test_shotgrid_webhooks import Receiver
 
 SCRIPT, KEY, PASSWORD = "syncd", "sandbox-sg-key", "sandbox-sg-password"
 PROJECT = {"type": "Project", "id": PROJECT_ID}
@@ -339,7 +341,10 @@ def test_create_update_delete_revive_and_rest_sees_the_same_records(site: Site) 
         "type": "Task",
         "id": created["id"],
         "content": "Layout v2",
-        "task_assignees": [{"type": "HumanUser", "id": 101, "name": "Mia Krystof"}],
+        # Links in an update's reply carry "valid", as the client's `update` docstring shows.
+        "task_assignees": [
+            {"type": "HumanUser", "id": 101, "name": "Mia Krystof", "valid": "valid"}
+        ],
     }
     added = sg.update(
         "Task",
@@ -655,3 +660,48 @@ def test_faults_never_apply_a_write_twice_or_return_a_wrong_answer(
     after = {r["id"]: r["sg_status_list"] for r in sg.find("Task", [], ["sg_status_list"])}
     assert after == expected
     assert len(after) == len(baseline)  # no write created anything
+
+
+def test_rate_limit_reaches_the_client_as_a_429_protocol_error(site: Site) -> None:
+    sg = site.client()  # its `info` handshake happens before the limit is set
+    site.sandbox.knobs.rate_limit_per_minute = 1
+    try:
+        sg.find("Task", [])
+        with pytest.raises(ProtocolError) as refused:
+            sg.find("Task", [])
+        assert refused.value.errcode == 429
+    finally:
+        site.sandbox.knobs.rate_limit_per_minute = None
+
+
+def test_api3_writes_send_the_webhooks_rest_writes_send() -> None:
+    receiver = Receiver()
+    hook_server = ServedApp.start(receiver.app())
+    sandbox = ShotGridSandbox(
+        clock=FakeClock(),
+        webhook=WebhookConfig(url=f"{hook_server.url}/hook", secret="sg-webhook-secret"),
+    )
+    sandbox.seed(make_production())
+    server = ServedApp.start(sandbox.create_app())
+    rest = SgClient(server.url)
+    sg = Shotgun(server.url, script_name=SCRIPT, api_key=KEY)
+    try:
+        rest.login()
+        reply = rest.http.put("/api/v1/entity/tasks/5001", json={"sg_status_list": "ip"})
+        assert reply.status_code == 200
+        sg.update("Task", 5005, {"sg_status_list": "ip"})  # was "wtg", as 5001
+        assert sandbox.webhooks.flush(5)
+        by_rest, by_api3 = (json.loads(body)["data"] for _, body in receiver.deliveries)
+
+        def same_parts(event: dict[str, Any]) -> dict[str, Any]:
+            meta = {k: v for k, v in event["meta"].items() if k != "entity_id"}
+            return {"meta": meta, **{k: event[k] for k in ("event_type", "operation", "user")}}
+
+        assert by_api3["entity"] == {"type": "Task", "id": 5005}
+        assert same_parts(by_api3) == same_parts(by_rest)
+    finally:
+        sg.close()
+        rest.http.close()
+        server.stop()
+        sandbox.close()
+        hook_server.stop()

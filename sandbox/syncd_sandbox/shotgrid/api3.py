@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from .api3_auth import Api3Auth
 from .api3_filters import to_hash_filters
 from .api3_protocol import Api3Fault, RpcCall, parse_call, require_hash, results, split_params
-from .api3_records import entity_dict, field_names
+from .api3_records import entity_dict, field_names, with_valid_links
 from .api3_schema import schema_entity_read, schema_field_read, schema_read
 from .api3_summaries import Summarizer
 from .errors import SgError, not_found
@@ -192,7 +192,8 @@ class Api3:
         body = _fields_body("update", p.get("fields"))
         with self.service.lock:
             record = self.service.write(actor, lambda tx: tx.update(entity, record_id, body))
-            return entity_dict(self.service.store, entity, self._current(entity, record), [*body])
+            row = entity_dict(self.service.store, entity, self._current(entity, record), [*body])
+            return with_valid_links(row)
 
     def delete(self, actor: Link, params: Any) -> bool:
         """Retire; False when the record already was."""
@@ -243,7 +244,9 @@ class Api3:
             if kind == "update":
                 body = _fields_body("update", request.get("fields"))
                 record = tx.update(entity, record_id, body)
-                return lambda: entity_dict(store, entity, self._current(entity, record), [*body])
+                return lambda: with_valid_links(
+                    entity_dict(store, entity, self._current(entity, record), [*body])
+                )
             if kind == "delete":
                 if self._existing(entity, record_id).retired:
                     return lambda: False

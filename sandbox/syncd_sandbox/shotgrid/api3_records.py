@@ -35,6 +35,19 @@ def entity_dict(
     return out
 
 
+def with_valid_links(row: dict[str, Any]) -> dict[str, Any]:
+    """An update's reply: links carry `"valid": "valid"`, as the client's `update` docs show."""
+
+    def mark(value: Any) -> Any:
+        if isinstance(value, dict) and "type" in value and "id" in value:
+            return {**value, "valid": "valid"}
+        if isinstance(value, list):
+            return [mark(v) for v in value]
+        return value
+
+    return {k: v if k in ("type", "id") else mark(v) for k, v in row.items()}
+
+
 def field_names(raw: Any, default: list[str]) -> list[str]:
     """A `return_fields` list of names (the default when absent)."""
     if raw is None:
