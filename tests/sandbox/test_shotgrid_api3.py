@@ -705,3 +705,21 @@ def test_api3_writes_send_the_webhooks_rest_writes_send() -> None:
         server.stop()
         sandbox.close()
         hook_server.stop()
+
+
+def test_sudo_as_login_and_archived_projects(site: Site) -> None:
+    as_mia = site.client(script_name=SCRIPT, api_key=KEY, sudo_as_login="mia")
+    task = site.production.sg_tasks[3]
+    as_mia.update("Task", task.id, {"sg_milestone": "M3"})
+    row = site.client().find_one("Task", [["id", "is", task.id]], ["updated_by"])
+    assert row["updated_by"] == {"type": "HumanUser", "id": 101, "name": "Mia Krystof"}
+    with pytest.raises(AuthenticationFault):
+        site.client(script_name=SCRIPT, api_key=KEY, sudo_as_login="nobody").find("Task", [])
+
+    sg = site.client()
+    every = ids(sg.find("Task", []))
+    assert len(every) == len(site.production.sg_tasks)
+    reply = site.rest.http.put(f"/api/v1/entity/projects/{PROJECT_ID}", json={"archived": True})
+    assert reply.status_code == 200, reply.text
+    assert ids(sg.find("Task", [], include_archived_projects=False)) == []
+    assert ids(sg.find("Task", [])) == every
