@@ -234,6 +234,19 @@ def test_nested_filters_any_and_all(shared: Site) -> None:
             filter_operator="any",
         )
     ) == [t.id for t in tasks if t.status in ("ip", "wtg")]
+    # A filter hash goes to the server untranslated by the client: the older documented form.
+    legacy = {
+        "filter_operator": "any",
+        "filters": [
+            ["sg_status_list", "in", "ip", "wtg"],
+            {"filter_operator": "all", "filters": [["sg_milestone", "is", "M2"]]},
+        ],
+    }
+    assert ids(sg.find("Task", legacy)) == [
+        t.id for t in tasks if t.status in ("ip", "wtg") or t.milestone == "M2"
+    ]
+    with pytest.raises(Fault, match="filter_operator"):
+        sg.find("Task", {"filter_operator": "some", "filters": []})
 
 
 @settings(

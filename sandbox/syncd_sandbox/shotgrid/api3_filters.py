@@ -5,6 +5,10 @@ where a condition is `{"path", "relation", "values": [...]}` and a nested group 
 shape as the top. `values` is always a list: one item for `is`, the items for `in`, the pair for
 `between` or `in_last`. Translated here to the REST `api3_hash` form the engine already
 compiles, so both protocols filter with one set of semantics.
+
+`find` passes a filter *hash* through untranslated, so the older documented form
+`{"filter_operator": "all"|"any", "filters": [[path, relation, value...], {...}]}` also reaches
+the server and is accepted here the way the client would have translated it.
 """
 
 from __future__ import annotations
@@ -28,7 +32,12 @@ def to_hash_filters(filters: Any) -> dict[str, Any]:
     return _group(filters, "filters")
 
 
+_OPERATORS = {"all": "and", "and": "and", "any": "or", "or": "or"}
+
+
 def _group(group: dict[str, Any], where: str) -> dict[str, Any]:
+    if "filter_operator" in group and "logical_operator" not in group:
+        return _legacy_group(group, where)
     operator = group.get("logical_operator")
     if operator not in ("and", "or"):
         raise Api3Fault(f"Invalid logical_operator {operator!r} at {where}.")
@@ -41,8 +50,30 @@ def _group(group: dict[str, Any], where: str) -> dict[str, Any]:
     }
 
 
+def _legacy_group(group: dict[str, Any], where: str) -> dict[str, Any]:
+    operator = _OPERATORS.get(group["filter_operator"])
+    if operator is None:
+        raise Api3Fault(f"Invalid filter_operator {group['filter_operator']!r} at {where}.")
+    filters = group.get("filters")
+    if not isinstance(filters, list):
+        raise Api3Fault(f"Missing filters list at {where}.")
+    conditions = []
+    for i, item in enumerate(filters):
+        at = f"{where}.filters[{i}]"
+        if isinstance(item, dict):
+            conditions.append(_group(item, at))
+        elif isinstance(item, list) and len(item) >= 2:
+            values = item[2:]
+            if len(values) == 1 and isinstance(values[0], list):
+                values = values[0]
+            conditions.append(_node({"path": item[0], "relation": item[1], "values": values}, at))
+        else:
+            raise Api3Fault(f"Invalid condition at {at}: {item!r}")
+    return {"logical_operator": operator, "conditions": conditions}
+
+
 def _node(node: Any, where: str) -> Any:
-    if isinstance(node, dict) and "logical_operator" in node:
+    if isinstance(node, dict) and ("logical_operator" in node or "filter_operator" in node):
         return _group(node, where)
     if not isinstance(node, dict) or "path" not in node or "relation" not in node:
         raise Api3Fault(f"Invalid condition at {where}: {node!r}")
