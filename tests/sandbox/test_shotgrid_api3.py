@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from functools import cmp_to_key
 from typing import Any
 from xmlrpc.client import ProtocolError  # what shotgun_api3 raises for a non-2xx reply
@@ -779,3 +779,26 @@ def test_paging_under_any_page_cap_and_sort_misses_and_repeats_nothing(
     finally:
         shared.sandbox.knobs.page_size_cap = None
     assert ids(rows) == expected
+
+
+def test_datetimes_and_dates_sent_as_python_objects(site: Site) -> None:
+    """The client turns datetimes into `...Z` strings (UTC) and dates into `YYYY-MM-DD`."""
+    sg, tasks = site.client(), site.production.sg_tasks
+    cut = tasks[5].updated_at  # an aware UTC datetime
+    later = sg.find("Task", [["updated_at", "greater_than", cut]])
+    assert ids(later) == [t.id for t in tasks if t.updated_at > cut]
+    local = cut.astimezone(timezone(timedelta(hours=-7)))  # the same instant, another zone
+    assert ids(sg.find("Task", [["updated_at", "greater_than", local]])) == ids(later)
+    due = tasks[3].due_date
+    assert due is not None
+    assert ids(sg.find("Task", [["due_date", "is", due]])) == [
+        t.id for t in tasks if t.due_date == due
+    ]
+    recent = sg.find("Task", [["updated_at", "in_last", 60, "DAY"]])
+    assert ids(recent) == [
+        t.id for t in tasks if site.clock.now - timedelta(days=60) <= t.updated_at <= site.clock.now
+    ]
+    made = sg.create(
+        "Task", {"content": "Dated", "project": PROJECT, "start_date": date(2025, 4, 1)}
+    )
+    assert made["start_date"] == "2025-04-01"
