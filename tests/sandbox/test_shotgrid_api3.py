@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -802,3 +803,44 @@ def test_datetimes_and_dates_sent_as_python_objects(site: Site) -> None:
         "Task", {"content": "Dated", "project": PROJECT, "start_date": date(2025, 4, 1)}
     )
     assert made["start_date"] == "2025-04-01"
+
+
+def test_a_rest_reader_never_sees_half_of_an_api3_batch(site: Site) -> None:
+    """Two tasks changed together by `batch` are always read together over REST v1."""
+    first, second = (t.id for t in site.production.sg_tasks[:2])
+    sg = site.client()
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            for round_ in range(40):
+                sg.batch(
+                    [
+                        {
+                            "request_type": "update",
+                            "entity_type": "Task",
+                            "entity_id": task_id,
+                            "data": {"sg_milestone": f"R{round_}"},
+                        }
+                        for task_id in (first, second)
+                    ]
+                )
+        except BaseException as error:  # surfaced in the main thread below
+            failures.append(error)
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    seen = set()
+    body = {"filters": [["id", "in", [first, second]]], "fields": ["sg_milestone"]}
+    while not done.is_set():
+        reply = site.rest.search("Task", body)
+        assert reply.status_code == 200
+        pair = {row["attributes"]["sg_milestone"] for row in reply.json()["data"]}
+        assert len(pair) == 1, pair  # both or neither
+        seen |= pair
+    writer.join()
+    assert not failures
+    assert len(seen) >= 1, seen
