@@ -81,6 +81,20 @@ def run(
     retired: bool,
 ) -> list[Record]:
     """The page of matching records."""
+    rows = select(store, entity, predicate, hint, sort, retired)
+    start = (page.number - 1) * page.size
+    return rows[start : start + page.size]
+
+
+def select(
+    store: Store,
+    entity: EntityDef,
+    predicate: Predicate,
+    hint: Hint | None,
+    sort: list[tuple[str, bool]],
+    retired: bool,
+) -> list[Record]:
+    """Every matching record, sorted (the api3 protocol also needs the total)."""
     table = store.tables[entity.type]
     candidates: Iterable[Record]
     if hint is not None and hint.ids is not None:
@@ -96,8 +110,7 @@ def run(
             rows.sort(key=lambda r: r.id, reverse=descending)
         elif _sortable(entity, path):
             rows.sort(key=_sort_by(store, entity, path), reverse=descending)
-    start = (page.number - 1) * page.size
-    return rows[start : start + page.size]
+    return rows
 
 
 def _sortable(entity: EntityDef, path: str) -> bool:

@@ -20,6 +20,8 @@ from syncd_sandbox.knobs import CallLog, Knobs, TokenBucket, install_knobs
 from syncd_sandbox.production import Production
 from syncd_sandbox.webhooks import WebhookConfig, webhook_router
 
+from .api3 import Api3, Api3Deps, api3_router
+from .api3_auth import Api3Auth, Api3Credentials
 from .auth import TokenStore
 from .control import PersonRef, control_router
 from .errors import CODE_AUTH, CODE_FAILED, CODE_THROTTLED, SgError, fault
@@ -88,6 +90,25 @@ class ShotGridSandbox:
         self._bucket_limit: int | None = None
         self._bucket_lock = threading.Lock()
         self._seed_script_user()
+        self.api3 = Api3(
+            Api3Deps(
+                self.service,
+                Api3Auth(
+                    Api3Credentials(
+                        script_name,
+                        script_key,
+                        self.api_user,
+                        person_password,
+                        self._active_login,
+                    ),
+                    self.clock,
+                    session_lifetime_seconds=refresh_lifetime_seconds,
+                ),
+                SHOTGUN_VERSION,
+                SHOTGUN_BUILD,
+                self._throttle,
+            )
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
     def seed(self, production: Production) -> None:
@@ -118,6 +139,8 @@ class ShotGridSandbox:
             # endpoints from `route.path`, which FastAPI's included-router wrapper lacks, and
             # /_sandbox/calls should count `GET /api/v1/entity/{entity}/{record_id}`.
             app.router.routes.extend(api_router(deps, prefix).routes)
+        # The api3 JSON-RPC protocol of `shotgun_api3`, over the same service and store.
+        app.router.routes.extend(api3_router(self.api3).routes)
         app.include_router(control_router(self))
         app.include_router(webhook_router(self.webhooks))
         install_knobs(app, knobs=self.knobs, calls=self.calls, fault_response=fault)
@@ -161,6 +184,18 @@ class ShotGridSandbox:
             ):
                 return ("HumanUser", int(p["id"]))
         raise SgError(404, "Not Found", code=CODE_FAILED, detail=f"No HumanUser matches {ref!r}.")
+
+    def _active_login(self, login: str) -> Link | None:
+        """An active HumanUser by exact login (api3 `user_login`, `sudo_as_login`)."""
+        service = self.service
+        with service.lock:
+            entity = service.schema.entities["HumanUser"]
+            login_slot, status_slot = entity.index["login"], entity.index["sg_status_list"]
+            for row in service.store.tables["HumanUser"].records.values():
+                values = row.values
+                if not row.retired and values[login_slot] == login and values[status_slot] == "act":
+                    return ("HumanUser", row.id)
+        return None
 
     def edit_as(
         self, person: PersonRef, entity: str, record_id: int, attributes: dict[str, Any]

@@ -10,7 +10,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from syncd_sandbox.knobs import Knobs
 
@@ -24,6 +24,7 @@ from .store import Link, Store
 from .writes import Transaction
 
 _RETURN_ONLY = ("active", "retired")
+_T = TypeVar("_T")
 
 
 class ShotGridService:
@@ -286,6 +287,14 @@ class ShotGridService:
             "uuid": str(uuid.uuid1()),
             "did_delete": True,
         }
+
+    def write(self, actor: Link, stage: Callable[[Transaction], _T]) -> _T:
+        """Stage writes in one transaction, commit them and send their webhooks (all or none)."""
+        with self.lock:
+            tx = self._tx(actor)
+            result = stage(tx)
+            self._commit(tx, actor, None)
+            return result
 
     def _tx(self, actor: Link) -> Transaction:
         return Transaction(self.store, actor, self.now())
