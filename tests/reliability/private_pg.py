@@ -53,6 +53,11 @@ class PrivateCluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     @property
+    def syncd_url(self) -> str:
+        """libpq URL of the `syncd` database."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/syncd"
+
+    @property
     def store_url(self) -> str:
         """SQLAlchemy URL of the `syncd` database."""
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/syncd"
