@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import httpx
 
 from syncd.settings import default_mappings_dir
 from syncd_sandbox.runner import Sandbox
+from syncd_sandbox.signing import sign_jira, sign_shotgrid
 
 ADMIN_TOKEN = "rel-admin-3c9e1f7a5b2d4c6e8f0a1b3c5d7e9f1a"
 
@@ -123,3 +125,40 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def signed_delivery(box: Sandbox, n: int, nonce: str) -> tuple[str, dict[str, str], bytes]:
+    """A signed delivery naming a real record, carrying `nonce`; Jira and ShotGrid in turn."""
+    production, secrets = box.production, box.options.secrets
+    now_ms = int(time.time() * 1000)
+    if n % 2:
+        issue = production.jira_issues[n % len(production.jira_issues)]
+        payload: dict[str, Any] = {
+            "timestamp": now_ms,
+            "webhookEvent": "jira:issue_updated",
+            "issue_event_type_name": "issue_generic",
+            "user": {"accountId": "rel-person"},
+            "issue": {"id": str(10_000 + n), "key": issue.key, "fields": {"summary": nonce}},
+            "changelog": {"id": str(n), "items": [{"field": "summary", "toString": nonce}]},
+        }
+        body = json.dumps(payload).encode()
+        return (
+            "jira",
+            {"content-type": "application/json", **sign_jira(body, secrets["jira"])},
+            body,
+        )
+    task = production.sg_tasks[n % len(production.sg_tasks)]
+    payload = {
+        "data": {
+            "id": n, "event_log_entry_id": n, "event_type": "Shotgun_Task_Change",
+            "operation": "update", "delivery_id": nonce, "attribute_name": "content",
+            "entity": {"type": "Task", "id": task.id},
+            "project": {"type": "Project", "id": production.sg_project_id},
+            "user": {"type": "HumanUser", "id": 1}, "meta": {"new_value": nonce},
+            "created_at": time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime()),
+        },
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }  # fmt: skip
+    body = json.dumps(payload).encode()
+    headers = {"content-type": "application/json", **sign_shotgrid(body, secrets["shotgrid"])}
+    return "shotgrid", headers, body

@@ -24,8 +24,7 @@ from syncd_sandbox.dataset import generate
 from syncd_sandbox.runner import Sandbox
 from tests.reliability.figures import Figures, Record
 from tests.reliability.private_pg import PrivateCluster
-from tests.reliability.serve import Served, free_port, wait_until, write_config
-from tests.reliability.test_serve_process import _delivery
+from tests.reliability.serve import Served, free_port, signed_delivery, wait_until, write_config
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
@@ -82,7 +81,7 @@ def test_webhooks_during_a_database_outage_get_503_and_nothing_is_lost(
                     with lock:
                         n = next(counter)
                     nonce = f"pg-{uuid.uuid4().hex}"
-                    tool, headers, body = _delivery(box, n, nonce)
+                    tool, headers, body = signed_delivery(box, n, nonce)
                     while not done.is_set():  # the tracker's retries
                         try:
                             status = client.post(

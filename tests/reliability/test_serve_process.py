@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -29,9 +28,14 @@ import pytest
 from syncd_sandbox.dataset import generate
 from syncd_sandbox.jira import DEFAULT_API_TOKEN
 from syncd_sandbox.runner import SG_KEY, Sandbox
-from syncd_sandbox.signing import sign_jira, sign_shotgrid
 from tests.reliability.figures import Figures, Record
-from tests.reliability.serve import ADMIN_TOKEN, Served, free_port, write_config
+from tests.reliability.serve import (
+    ADMIN_TOKEN,
+    Served,
+    free_port,
+    signed_delivery,
+    write_config,
+)
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
@@ -61,43 +65,6 @@ def served(box: Sandbox, tmp_path: Path) -> Iterator[Served]:
     service.stop()
 
 
-def _delivery(box: Sandbox, n: int, nonce: str) -> tuple[str, dict[str, str], bytes]:
-    """A signed delivery naming a real record, carrying `nonce`; Jira and ShotGrid in turn."""
-    production, secrets = box.production, box.options.secrets
-    now_ms = int(time.time() * 1000)
-    if n % 2:
-        issue = production.jira_issues[n % len(production.jira_issues)]
-        payload: dict[str, Any] = {
-            "timestamp": now_ms,
-            "webhookEvent": "jira:issue_updated",
-            "issue_event_type_name": "issue_generic",
-            "user": {"accountId": "rel-person"},
-            "issue": {"id": str(10_000 + n), "key": issue.key, "fields": {"summary": nonce}},
-            "changelog": {"id": str(n), "items": [{"field": "summary", "toString": nonce}]},
-        }
-        body = json.dumps(payload).encode()
-        return (
-            "jira",
-            {"content-type": "application/json", **sign_jira(body, secrets["jira"])},
-            body,
-        )
-    task = production.sg_tasks[n % len(production.sg_tasks)]
-    payload = {
-        "data": {
-            "id": n, "event_log_entry_id": n, "event_type": "Shotgun_Task_Change",
-            "operation": "update", "delivery_id": nonce, "attribute_name": "content",
-            "entity": {"type": "Task", "id": task.id},
-            "project": {"type": "Project", "id": production.sg_project_id},
-            "user": {"type": "HumanUser", "id": 1}, "meta": {"new_value": nonce},
-            "created_at": time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime()),
-        },
-        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }  # fmt: skip
-    body = json.dumps(payload).encode()
-    headers = {"content-type": "application/json", **sign_shotgrid(body, secrets["shotgrid"])}
-    return "shotgrid", headers, body
-
-
 def _inbox_bodies(db: Path) -> list[bytes]:
     with sqlite3.connect(db) as conn:
         return [row[0] for row in conn.execute("select body from inbox")]
@@ -118,7 +85,7 @@ def test_inbox_durability_ack_latency_and_secret_hygiene(
     def send(client: httpx.Client, n: int) -> None:
         # As the trackers do: a delivery not acknowledged is sent again, a little later.
         nonlocal refused, sent
-        tool, headers, body = _delivery(box, n, nonces[n])
+        tool, headers, body = signed_delivery(box, n, nonces[n])
         for _ in range(100):
             try:
                 answer = client.post(f"{served.url}/webhooks/{tool}", headers=headers, content=body)
@@ -169,7 +136,7 @@ def test_inbox_durability_ack_latency_and_secret_hygiene(
             ahead = start + k / RATE_PER_SECOND - time.monotonic()
             if ahead > 0:
                 time.sleep(ahead)
-            tool, headers, body = _delivery(box, DELIVERIES + k, f"lat-{uuid.uuid4().hex}")
+            tool, headers, body = signed_delivery(box, DELIVERIES + k, f"lat-{uuid.uuid4().hex}")
             began = time.perf_counter()
             answer = client.post(f"{served.url}/webhooks/{tool}", headers=headers, content=body)
             latencies.append(time.perf_counter() - began)
@@ -186,7 +153,7 @@ def test_inbox_durability_ack_latency_and_secret_hygiene(
 
     # -- 18: secrets in logs, answers, errors and the OpenAPI document ---------------------
     with httpx.Client(base_url=served.url, timeout=10) as client:
-        forged = _delivery(box, 1, "forged")
+        forged = signed_delivery(box, 1, "forged")
         wrong = {**forged[1], "X-Hub-Signature": "sha256=" + "0" * 64}
         answers.append(client.post("/webhooks/jira", headers=wrong, content=forged[2]).text)
         answers.append(client.post("/webhooks/shotgrid", content=b"{not json").text)
