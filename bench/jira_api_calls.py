@@ -62,6 +62,7 @@ def measure(*, issues: int = 1000, k: int = 10, seed: int = 5) -> list[Scenario]
         email=DEFAULT_EMAIL,
         api_token=DEFAULT_API_TOKEN,
         projects=[production.jira_project_key],
+        allow_private_addresses=True,  # the emulator listens on loopback
     )
     connector = JiraConnector("jira", config)
     try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl, SecretStr, StringConstraints
+from pydantic import Field, HttpUrl, SecretStr, StringConstraints, model_validator
 
 from syncd.connector import ConnectorConfig
+from syncd.egress import check_base_url
 
 # search/jql serves at most 100 issues a page when fields are asked for (5000 for ids only).
 MAX_PAGE_SIZE = 100
@@ -28,6 +29,10 @@ class JiraConfig(ConnectorConfig):
     webhook_secret: SecretStr | None = Field(
         None, description="the admin webhook's secret; deliveries are refused until it is set"
     )
+    # SSRF: base_url must be a public https host unless this says it is a sandbox or lab.
+    allow_private_addresses: bool = Field(
+        False, description="allow http and loopback/private hosts (the sandbox sets it)"
+    )
     # Jira Cloud publishes no fixed quota for API-token traffic; its burst limits count
     # per endpoint and method (~10 requests a second each), and 429s are normal beyond that.
     # This rate applies to each endpoint on its own (searches, issue edits, transitions...).
@@ -40,6 +45,11 @@ class JiraConfig(ConnectorConfig):
     overlap_minutes: int = Field(2, ge=1)
     page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     timeout_seconds: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _public_site(self) -> JiraConfig:
+        check_base_url(str(self.base_url), allow_private=self.allow_private_addresses)
+        return self
 
     def site(self) -> str:
         """The site's base URL without a trailing slash."""

@@ -37,6 +37,7 @@ from syncd.connector import (
     SourceRecord,
     WebhookEvent,
 )
+from syncd.egress import GuardedTransport
 from syncd.errors import ConnectorError, PermanentError, UnsupportedCapability
 from syncd.http import EndpointRateLimits
 
@@ -147,7 +148,10 @@ class JiraConnector:
         self._name, self.config = name, config
         self._now = now  # the wall clock webhook timestamps are checked against
         self._own_http = http is None
-        self._http = http or httpx.Client(timeout=config.timeout_seconds)
+        if http is None:
+            guard = None if config.allow_private_addresses else GuardedTransport(name)
+            http = httpx.Client(transport=guard, timeout=config.timeout_seconds)
+        self._http = http
         self._clock = clock
         limits = EndpointRateLimits(config.rate_limit_per_minute, clock=clock, sleep=sleep)
         self.client = JiraClient(name, config, http=self._http, sleep=sleep, limits=limits)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, HttpUrl, SecretStr
+from pydantic import Field, HttpUrl, SecretStr, model_validator
 
 from syncd.connector import ConnectorConfig
+from syncd.egress import check_base_url
 
 MAX_PAGE_SIZE = 500  # the REST API's largest `page[size]`
 
@@ -25,6 +26,10 @@ class ShotGridConfig(ConnectorConfig):
     webhook_secret: SecretStr | None = Field(
         None, description="the webhooks' secret token; deliveries are refused until it is set"
     )
+    # SSRF: base_url must be a public https host unless this says it is a sandbox or lab.
+    allow_private_addresses: bool = Field(
+        False, description="allow http and loopback/private hosts (the sandbox sets it)"
+    )
     # Entity types whose webhook deliveries matter (the mapping file's entities); others
     # are ignored, not errors.
     entities: list[str] = Field(default_factory=lambda: ["Task", "Asset", "Shot"], min_length=1)
@@ -40,6 +45,11 @@ class ShotGridConfig(ConnectorConfig):
     # Re-authenticate this long before the access token expires (at most half its lifetime).
     token_margin_seconds: float = Field(60.0, ge=0)
     timeout_seconds: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _public_site(self) -> ShotGridConfig:
+        check_base_url(str(self.base_url), allow_private=self.allow_private_addresses)
+        return self
 
     def api_base(self) -> str:
         """The REST API root: `<site>/api/v1`."""

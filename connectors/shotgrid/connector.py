@@ -30,6 +30,7 @@ from syncd.connector import (
     SourceRecord,
     WebhookEvent,
 )
+from syncd.egress import GuardedTransport
 from syncd.errors import ConnectorError, PermanentError, UnsupportedCapability
 from syncd.http import RateLimiter
 
@@ -81,6 +82,8 @@ class ShotGridConnector:
         self._name, self.config = name, config
         self._owns_http = http is None
         if http is None:
+            if transport is None and not config.allow_private_addresses:
+                transport = GuardedTransport(name)
             http = httpx.Client(transport=transport, timeout=config.timeout_seconds)
         limiter = RateLimiter(config.rate_limit_per_minute, clock=clock, sleep=sleep)
         self.client = ShotGridClient(

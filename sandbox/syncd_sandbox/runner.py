@@ -126,6 +126,7 @@ class Sandbox:
                 "api_token": DEFAULT_API_TOKEN,
                 "projects": [p.jira_project_key],
                 "webhook_secret": self.options.secrets["jira"],
+                "allow_private_addresses": True,  # the emulator listens on loopback
             },
             "shotgrid": {
                 "kind": "shotgrid",
@@ -134,6 +135,7 @@ class Sandbox:
                 "script_key": SG_KEY,
                 "project_id": p.sg_project_id,
                 "webhook_secret": self.options.secrets["shotgrid"],
+                "allow_private_addresses": True,  # the emulator listens on loopback
             },
             "sheets": {
                 "kind": "sheets",

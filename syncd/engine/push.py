@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from syncd.connector import Capability, Connector, PushItem, PushResult, PushStep
@@ -106,13 +107,24 @@ class Push:
         it is reconciled, kept or held as a conflict, instead of being overwritten; what is
         still to be written is returned."""
         self.refresh.run(connector, entity, [row.external_id for row in rows])
+        keys = [(connector, entity, row.external_id) for row in rows]
         with self.store.transaction() as tx:
-            fresh = tx.outbox.pending((connector, entity, row.external_id) for row in rows)
-        return [
-            fresh[row_key]
-            for row_key in ((connector, entity, r.external_id) for r in rows)
-            if row_key in fresh
-        ]
+            fresh = tx.outbox.pending(keys)
+            links = tx.links.find(keys)
+            for key, row in list(fresh.items()):
+                # The tool already holds the value (a write that landed before a crash, or
+                # a person who typed the same): mark it written rather than write it again.
+                bases = links[key].bases if key in links else {}
+                held = {f: v for f, v in row.fields.items() if f in bases and bases[f] == v}
+                if not held:
+                    continue
+                tx.outbox.complete(row.id, held)
+                remaining = {f: v for f, v in row.fields.items() if f not in held}
+                if remaining:
+                    fresh[key] = replace(row, fields=remaining)
+                else:
+                    del fresh[key]
+        return [fresh[key] for key in keys if key in fresh]
 
     def _payloads(
         self,

@@ -123,6 +123,7 @@ class JiraHarness:
             "api_token": DEFAULT_API_TOKEN,
             "projects": [self.production.jira_project_key],
             "webhook_secret": WEBHOOK_SECRET,
+            "allow_private_addresses": True,  # the emulator listens on loopback
             **overrides,
         }
         return JiraConfig.model_validate(values)

@@ -118,6 +118,7 @@ class ShotGridHarness:
             "script_key": SCRIPT_KEY,
             "project_id": self.production.sg_project_id,
             "webhook_secret": WEBHOOK_SECRET,
+            "allow_private_addresses": True,  # the emulator listens on loopback
             **overrides,
         }
         return ShotGridConfig.model_validate(values)
