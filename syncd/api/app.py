@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
 
 from syncd import __version__
 from syncd.api import admin, ops, webhooks
@@ -29,6 +33,7 @@ def create_app(services: Services, *, lifespan: Lifespan | None = None) -> FastA
     settings = services.settings.api
     tokens = TokenTable.from_settings(settings)
     app.state.services = services
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(webhooks.router)
     app.include_router(ops.router)
     admin.mount(app, tokens)
@@ -43,3 +48,13 @@ def create_app(services: Services, *, lifespan: Lifespan | None = None) -> FastA
         ),
     )
     return app
+
+
+async def validation_error(_request: Request, exc: Exception) -> Response:
+    """FastAPI's 422, encoded so any input it echoes (a lone surrogate too) is valid JSON.
+
+    The default answer encodes UTF-8 strictly, so a body holding `"\\udcdc"` became a 500.
+    """
+    assert isinstance(exc, RequestValidationError)
+    body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+    return Response(body, status_code=422, media_type="application/json")

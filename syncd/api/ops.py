@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from syncd.api.services import ServicesDep
@@ -33,7 +33,16 @@ def readyz(services: ServicesDep) -> JSONResponse:
     return JSONResponse({"status": "ready", "mapping_version": services.engine.mappings.version})
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "content": {CONTENT_TYPE_LATEST.split(";")[0]: {}},
+            "description": "Prometheus text format",
+        }
+    },
+)
 def metrics(services: ServicesDep) -> Response:
     """Prometheus metrics."""
     with services.store.transaction() as tx:

@@ -54,6 +54,8 @@ async def _read_limited(request: Request, limit: int) -> bytes:
         401: {"description": "not verified"},
         404: {"description": "no such connector"},
         413: {"description": "too large"},
+        429: {"description": "too many deliveries from this address (`Retry-After`)"},
+        503: {"description": "the inbox is unavailable: deliver again later"},
     },
 )
 async def receive(connector: str, request: Request, services: ServicesDep) -> JSONResponse:

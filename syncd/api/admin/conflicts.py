@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from syncd.api.admin.responses import ADMIN_RESPONSES, NOT_FOUND, ErrorOut
+from syncd.api.admin.responses import ADMIN_RESPONSES, MAX_ID, NOT_FOUND, ErrorOut
 from syncd.api.auth import AdminDep
 from syncd.api.services import Services, ServicesDep
 from syncd.model import RecordKind, canonical_value
@@ -165,7 +165,7 @@ def _chosen(
     summary="Resolve a conflict: take one tool's value, or set one",
 )
 def resolve(
-    conflict_id: Annotated[int, Path(ge=1)],
+    conflict_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     body: TakeSide | SetValue,
     by: AdminDep,
     services: ServicesDep,

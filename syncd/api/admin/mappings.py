@@ -16,13 +16,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from syncd.api.admin.parts import scheduler_of, switch_of, versions_of
 from syncd.api.admin.preview import MappingPreview, preview_mappings
 from syncd.api.admin.responses import (
     ADMIN_RESPONSES,
     INVALID_MAPPING,
+    MAX_ID,
     NOT_FOUND,
     problems_response,
 )
@@ -91,14 +92,14 @@ class MappingUpload(BaseModel):
 class PreviewRequest(MappingUpload):
     """A mapping to try against the stored source records."""
 
-    limit: int = Field(200, ge=0, le=5000, description="list at most this many field changes")
+    limit: StrictInt = Field(200, ge=0, le=5000, description="list at most this many field changes")
 
 
 class ApplyRequest(MappingUpload):
     """A mapping to store as a new version and use from now on."""
 
     note: str | None = Field(None, max_length=2000, description="why, for the history")
-    resync: bool = Field(
+    resync: StrictBool = Field(
         False,
         description="also queue a full re-read of every connector, so records already "
         "synced are translated with the new mapping now rather than when they next change",
@@ -199,7 +200,9 @@ def list_versions(services: ServicesDep) -> list[VersionOut]:
     responses=NOT_FOUND,
     summary="One stored version with its files",
 )
-def get_version(version_id: Annotated[int, Path(ge=1)], services: ServicesDep) -> VersionDetail:
+def get_version(
+    version_id: Annotated[int, Path(ge=1, le=MAX_ID)], services: ServicesDep
+) -> VersionDetail:
     """A stored version and its files."""
     meta = _stored(services, version_id)
     files = {s.name: s.text for s in versions_of(services).sources(version_id)}
@@ -268,7 +271,7 @@ def apply(body: ApplyRequest, by: AdminDep, services: ServicesDep) -> Applied | 
     summary="Make an earlier version active again",
 )
 def rollback(
-    version_id: Annotated[int, Path(ge=1)], by: AdminDep, services: ServicesDep
+    version_id: Annotated[int, Path(ge=1, le=MAX_ID)], by: AdminDep, services: ServicesDep
 ) -> VersionOut | JSONResponse:
     """Activate a stored version and hot-reload the engine. 422 if it no longer validates
     (e.g. a field it names was removed from syncd since)."""

@@ -60,8 +60,14 @@ def _error(description: str) -> dict[str, Any]:
     return {"model": ErrorOut, "description": description}
 
 
+# The largest id a stored row can have (a signed 64-bit integer on both backends).
+MAX_ID = 2**63 - 1
+
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _error("no bearer token, or one that is not configured (`WWW-Authenticate: Bearer`)")
+    400: _error("a body that is not JSON (or not UTF-8)"),
+    401: _error("no bearer token, or one that is not configured (`WWW-Authenticate: Bearer`)"),
+    413: _error("a body larger than `[api] max_body_bytes`"),
+    429: _error("too many requests from this token or address (`Retry-After` says when)"),
 }
 ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {403: _error("a viewer token: admin only")}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("no such object")}

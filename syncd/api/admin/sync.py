@@ -7,7 +7,7 @@ import logging
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from syncd.api.admin.parts import scheduler_of
 from syncd.api.admin.responses import ADMIN_RESPONSES, NOT_FOUND
@@ -27,7 +27,7 @@ class SyncRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     connector: str | None = Field(None, description="a connector name; null: every connector")
-    full: bool = Field(False, description="re-read everything instead of what changed")
+    full: StrictBool = Field(False, description="re-read everything instead of what changed")
 
 
 class SyncQueued(BaseModel):
@@ -68,7 +68,7 @@ class DryRunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     connector: str | None = Field(None, description="a connector name; null: every connector")
-    full: bool = Field(False, description="re-read everything instead of what changed")
+    full: StrictBool = Field(False, description="re-read everything instead of what changed")
 
 
 class DryRunAnswer(DryRunPlan):
