@@ -51,9 +51,23 @@ ABSENT: Final = _Absent()  # no base: the source's value was never seen
 UNTRANSLATABLE: Final = "$untranslatable"  # the key of a base the source's value could not be read
 
 
-def untranslatable_base(issue: FieldIssue) -> dict[str, JsonValue]:
-    """The base kept for a field whose current value in a source could not be translated."""
-    return {UNTRANSLATABLE: issue.as_json()["value"]}
+def untranslatable_base(issue: FieldIssue, previous: JsonValue | _Absent) -> dict[str, JsonValue]:
+    """The base kept for a field whose current value in a source could not be translated;
+    it remembers the last base syncd could read, so a later readable value is compared
+    with that."""
+    marker: dict[str, JsonValue] = {UNTRANSLATABLE: issue.as_json()["value"]}
+    readable = readable_base(previous)
+    if not isinstance(readable, _Absent):
+        marker["before"] = readable
+    return marker
+
+
+def readable_base(base: JsonValue | _Absent) -> JsonValue | _Absent:
+    """The last base that was a readable value (ABSENT if none)."""
+    if isinstance(base, dict) and UNTRANSLATABLE in base:
+        before: JsonValue | _Absent = base.get("before", ABSENT)
+        return before
+    return base
 
 
 def is_untranslatable(base: object) -> bool:
@@ -278,7 +292,7 @@ def _open_conflict(
 ) -> None:
     origin = meta.origin or "syncd"
     out.opened[name] = Conflict(
-        base=None if isinstance(base, _Absent) or is_untranslatable(base) else base,
+        base=None if isinstance(base, _Absent) else base,
         candidates={origin: ours, incoming.connector: theirs},
     )
     # Hold every pending write of this field until a person decides.
@@ -299,7 +313,7 @@ def reconcile(
     bases = link.bases if link else {}
     new_bases: dict[str, JsonValue] = {}
     for name, theirs in incoming.values.items():
-        base = bases.get(name, ABSENT)
+        base = readable_base(bases.get(name, ABSENT))
         if theirs == base:
             continue  # unchanged in that source since syncd last saw or wrote it
         new_bases[name] = theirs
@@ -317,7 +331,7 @@ def reconcile(
         if theirs == ours:
             continue  # agreement; only the base moves
         meta = record.meta.get(name)
-        no_base = isinstance(base, _Absent) or is_untranslatable(base)
+        no_base = isinstance(base, _Absent)
         if meta is None or ours == base or (no_base and meta.origin == incoming.connector):
             _apply(out, record, links, incoming, name, theirs, "pulled")
             continue
@@ -361,7 +375,7 @@ def _untouchable(
 ) -> None:
     """Fields the source holds values of that no mapping translates: never written there."""
     for issue in incoming.issues:
-        marker = untranslatable_base(issue)
+        marker = untranslatable_base(issue, bases.get(issue.field, ABSENT))
         if bases.get(issue.field, ABSENT) != marker:
             new_bases[issue.field] = marker
         # A write queued before the value was seen would overwrite it.

@@ -1,0 +1,102 @@
+"""Untranslatable means untouchable: a value no mapping reads is never written over.
+
+Issue #15, finding 2: with faults injected during a first sync, ShotGrid tasks holding the
+studio-added status `cbb` (no mapping translates it) were set to `rev`. The trigger: when
+a task is read before the Jira issue tracking it, the task's status is flagged and left
+unset on the record; the issue then brings its status as the record's first value, and
+that value was queued for every linked tool, the task included (and the read before the
+write, seeing `cbb` again, did not stop it). Faults only changed which tool was read first.
+
+Over real HTTP: the sandbox's emulators, the shipped mappings, syncd's engine. Expected
+values come from the production's raw data and the emulators' own state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from syncd_sandbox.dataset import generate
+from syncd_sandbox.production import Production
+from syncd_sandbox.stack import linked_pairs
+from tests.trust.first_link_raw import Harness, changed, tool_state
+
+pytestmark = [pytest.mark.sandbox]
+
+UNMAPPED = "cbb"  # the seeded production's studio-added ShotGrid status
+ARTIST = 1  # index of the person who edits, in production.people
+
+
+def _plant_unmapped(harness: Harness, count: int) -> list[tuple[str, int]]:
+    """Set `count` linked tasks to the unmapped status, as an artist would in ShotGrid."""
+    production = harness.production
+    pairs = linked_pairs(production)[:count]
+    for _, task_id in pairs:
+        harness.box.shotgrid.edit_as(
+            production.people[ARTIST].email, "Task", task_id, {"sg_status_list": UNMAPPED}
+        )
+    return pairs
+
+
+@pytest.fixture
+def production() -> Production:
+    return generate(seed=11, issues=120)
+
+
+@pytest.fixture
+def harness(production: Production, tmp_path: Path) -> Iterator[Harness]:
+    harness = Harness(production, tmp_path)
+    yield harness
+    harness.close()
+
+
+@pytest.mark.parametrize("first", ["shotgrid", "jira"])
+def test_a_task_read_before_its_issue_keeps_its_unmapped_status(
+    harness: Harness, first: str
+) -> None:
+    """Deterministic: one tool read to the end, then the other, then the writes."""
+    pairs = _plant_unmapped(harness, 4)
+    jira_before = {key: harness.box.jira.issue(key)["fields"]["status"]["name"] for key, _ in pairs}
+    second = "jira" if first == "shotgrid" else "shotgrid"
+    engine = harness.engine
+    assert not engine.sync(only=[first], push=False).errors
+    assert not engine.sync(only=[second], push=False).errors
+    report = engine.sync()
+    assert not report.errors, report.errors
+    for key, task_id in pairs:
+        task = harness.box.shotgrid.record("Task", task_id)["attributes"]
+        assert task["sg_status_list"] == UNMAPPED, (first, task_id)
+        assert harness.box.jira.issue(key)["fields"]["status"]["name"] == jira_before[key]
+    # Flagged where a producer sees it, not overwritten.
+    with harness.store.transaction() as tx:
+        errors = tx.records.load(
+            [r for (r,) in tx.conn.exec_driver_sql("select id from records")]
+        )
+    flagged = [
+        view for view in errors.values() if view.flags.get("shotgrid:status", {}).get("value")
+    ]
+    assert len([v for v in flagged if v.flags["shotgrid:status"]["value"] == UNMAPPED]) >= 4
+
+
+def test_a_change_elsewhere_never_reaches_an_unmapped_value(harness: Harness) -> None:
+    """After the first sync, the issue moves in Jira: the task with `cbb` is not touched,
+    the other linked tasks follow."""
+    pairs = _plant_unmapped(harness, 2)
+    production = harness.production
+    plain = next(pair for pair in linked_pairs(production, sg_status="ip") if pair not in pairs)
+    assert not harness.engine.sync(only=["shotgrid"], push=False).errors
+    assert not harness.engine.sync().errors
+    before = tool_state(harness.box, production)
+    producer = production.people[0].email
+    for key, _ in [*pairs, plain]:
+        harness.box.jira.edit_issue(key, as_user=producer, status="Done")
+    assert not harness.engine.sync().errors
+    after = tool_state(harness.box, production)
+    for _, task_id in pairs:
+        assert after["shotgrid"][task_id]["sg_status_list"] == UNMAPPED
+    assert after["shotgrid"][plain[1]]["sg_status_list"] == "apr"  # the write-back still works
+    written = {(tool, key) for tool, key, name in changed(before, after) if tool == "shotgrid"}
+    assert ("shotgrid", str(plain[1])) in written
+    assert not any(("shotgrid", str(task_id)) in written for _, task_id in pairs)
