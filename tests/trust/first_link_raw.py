@@ -43,7 +43,13 @@ class Clock:
 class Harness:
     """The emulators of one production and a syncd engine talking to them over HTTP."""
 
-    def __init__(self, production: Production, workdir: Path, options: SandboxOptions | None = None):
+    def __init__(
+        self,
+        production: Production,
+        workdir: Path,
+        options: SandboxOptions | None = None,
+        mappings_dir: Path | None = None,
+    ) -> None:
         self.production = production
         self.box = Sandbox(production, options)
         self.box.start()
@@ -51,7 +57,7 @@ class Harness:
         self.connectors = {name: build_connector(name, table) for name, table in tables.items()}
         self.clock = Clock()
         self.store = Store(sqlite_copy(workdir), clock=self.clock)
-        mappings = load_mappings(default_mappings_dir(), read_only_paths())
+        mappings = load_mappings(mappings_dir or default_mappings_dir(), read_only_paths())
         self.engine = Engine(self.store, self.connectors, mappings)
 
     def close(self) -> None:
