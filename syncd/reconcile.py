@@ -266,6 +266,18 @@ def _decide(
     return "manual"
 
 
+def _held_elsewhere(links: Sequence[LinkView], incoming: Incoming, name: str) -> FieldMeta | None:
+    """A record field never changed (still its default) that another source already holds:
+    that source's value, as much as one it changed. Without this the first source whose
+    value differs from the default would win, and the order of reads would decide."""
+    for link in links:
+        if link.key != incoming.key and not isinstance(
+            readable_base(link.bases.get(name, ABSENT)), _Absent
+        ):
+            return FieldMeta(link.connector, None)
+    return None
+
+
 def _decide_at_link(
     policy: FieldPolicy, incoming: Incoming, meta: FieldMeta
 ) -> Literal["theirs", "ours", "manual"]:
@@ -330,7 +342,7 @@ def reconcile(
             continue
         if theirs == ours:
             continue  # agreement; only the base moves
-        meta = record.meta.get(name)
+        meta = record.meta.get(name) or _held_elsewhere(links, incoming, name)
         no_base = isinstance(base, _Absent)
         if meta is None or ours == base or (no_base and meta.origin == incoming.connector):
             _apply(out, record, links, incoming, name, theirs, "pulled")

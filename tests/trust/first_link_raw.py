@@ -16,6 +16,7 @@ from typing import Any
 
 from syncd.engine import Engine
 from syncd.mapping.load import load_mappings
+from syncd.model import field_default
 from syncd.registry import build_connector, read_only_paths
 from syncd.settings import default_mappings_dir
 from syncd.store.store import Store
@@ -49,11 +50,14 @@ class Harness:
         workdir: Path,
         options: SandboxOptions | None = None,
         mappings_dir: Path | None = None,
+        connector_settings: dict[str, Any] | None = None,
     ) -> None:
         self.production = production
         self.box = Sandbox(production, options)
         self.box.start()
         tables = self.box.connector_tables(workdir)
+        for table in tables.values():
+            table.update(connector_settings or {})
         self.connectors = {name: build_connector(name, table) for name, table in tables.items()}
         self.clock = Clock()
         self.store = Store(sqlite_copy(workdir), clock=self.clock)
@@ -91,14 +95,28 @@ def jira_state(box: Sandbox, production: Production) -> dict[str, TaskState]:
             "assignee": (names.get("assignee") or {}).get("accountId"),
             "duedate": names.get("duedate"),
             "labels": sorted(names.get("labels") or []),
-            "custom": custom,
+            "custom": {k: _plain(v) for k, v in sorted(custom.items())},
         }
     return state
 
 
+def _plain(value: Any) -> Any:
+    """A Jira field value without its server addresses (options keep their value)."""
+    if isinstance(value, dict):
+        return value.get(
+            "value", value.get("name", {k: v for k, v in value.items() if k != "self"})
+        )
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def shotgrid_state(box: Sandbox, production: Production) -> dict[int, TaskState]:
     """Every task's attributes syncd maps, as ShotGrid holds them now, by id."""
-    fields = "content,sg_status_list,task_assignees,due_date,est_in_mins,sg_milestone,sg_jira_key,sg_jira_status"
+    fields = (
+        "content,sg_status_list,task_assignees,due_date,est_in_mins,"
+        "sg_milestone,sg_jira_key,sg_jira_status"
+    )
     state: dict[int, TaskState] = {}
     for task in production.sg_tasks:
         attributes = box.shotgrid.record("Task", task.id, fields)["attributes"]
@@ -118,3 +136,28 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> Iterator[tuple[str
             for name, value in values.items():
                 if before[tool][key].get(name) != value:
                     yield tool, str(key), name
+
+
+def stored_state(harness: Harness) -> dict[str, Any]:
+    """syncd's records, named by their live links (ids differ from run to run): the fields
+    that are not in conflict, and each open conflict's candidates (which value a record
+    shows while a conflict is open is another question, issue #15 finding 5)."""
+    with harness.store.transaction() as tx:
+        ids = [str(r) for (r,) in tx.conn.exec_driver_sql("select id from records")]
+        views = tx.records.load(ids)
+        links = tx.links.of_records(ids)
+        failed = tx.outbox.failed_by_connector()
+    records: dict[tuple[tuple[str, str, str], ...], dict[str, Any]] = {}
+    for record_id, view in views.items():
+        names = tuple(sorted(r.key for r in links.get(record_id, []) if not r.deleted))
+        # A field never set and one set to its default hold the same value.
+        fields = {
+            k: v
+            for k, v in view.fields.items()
+            if k not in view.conflicts and v != field_default(view.kind, k)
+        }
+        fields["conflicts"] = {k: c.candidates for k, c in sorted(view.conflicts.items())}
+        fields["flags"] = sorted(view.flags)
+        fields.pop("synced_at", None)  # the time of the run
+        records[names] = fields
+    return {"records": records, "failed_writes": failed}
