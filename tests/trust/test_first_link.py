@@ -25,7 +25,7 @@ from syncd.errors import ConfigError
 from syncd.mapping.apply import FieldIssue
 from syncd.mapping.load import MappingSet, MappingSource
 from syncd.mapping.template import parse_template
-from syncd.model import RecordKind
+from syncd.model import JsonValue, RecordKind
 from syncd.reconcile import (
     FieldMeta,
     FieldPolicy,
@@ -131,7 +131,7 @@ def test_initial_is_refused_on_owner_wins() -> None:
 # -- reconcile at link -----------------------------------------------------------------------
 
 
-def _link(connector: str, bases: dict[str, object] | None = None) -> LinkView:
+def _link(connector: str, bases: dict[str, JsonValue] | None = None) -> LinkView:
     entity = "issue" if connector == "jira" else "Task"
     return LinkView(connector, entity, "1", dict(bases or {}), TASK_FIELDS, TASK_FIELDS)
 
