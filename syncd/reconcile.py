@@ -208,12 +208,20 @@ class Outcome:
 
 
 def push_to_links(
-    out: Outcome, links: Sequence[LinkView], source: LinkKey | None, name: str, value: JsonValue
+    out: Outcome,
+    links: Sequence[LinkView],
+    source: LinkKey | None,
+    name: str,
+    value: JsonValue,
+    *,
+    by_person: bool = False,
 ) -> None:
+    """Queue `value` for every other linked source that takes the field and does not hold
+    it; never for a source holding a value no mapping reads, unless a person decided."""
     for link in links:
         if link.key == source or name not in link.pushes:
             continue
-        if is_untranslatable(link.bases.get(name)):
+        if not by_person and is_untranslatable(link.bases.get(name)):
             # That source holds a value no mapping reads: leave it as it is.
             out.cancels.setdefault(link.key, set()).add(name)
         elif link.bases.get(name, ABSENT) != value:
@@ -415,7 +423,8 @@ def resolve(
         out.closed[name] = value
     if value != record.value(name):
         out.changes.append(Change(name, record.value(name), value, by, None, "resolved"))
-    push_to_links(out, links, None, name, value)
+    # A person's decision is written everywhere, over unreadable values too: they saw them.
+    push_to_links(out, links, None, name, value, by_person=True)
     return out
 
 
