@@ -189,3 +189,27 @@ def test_faults_and_read_orders_end_as_the_fault_free_run(
             pytest.fail(f"task {task_id}: {values} under {schedule} read in {order}")
     assert tools == tools_expected
     assert stored == stored_expected
+
+
+SG_TASK_FIELD = "customfield_10030"  # Jira's "ShotGrid Task" on the sandbox's site
+
+
+def test_records_joined_later_keep_the_unmapped_value_untouchable(harness: Harness) -> None:
+    """A task and its issue first seen apart (no link field on either side), then joined
+    when someone fills in the issue's "ShotGrid Task": the task's unmapped status still
+    stays (joining records compares their links afresh, and the task is not re-read)."""
+    production = harness.production
+    [(key, task_id)] = _plant_unmapped(harness, 1)
+    producer = production.people[0].email
+    harness.box.shotgrid.edit_as(producer, "Task", task_id, {"sg_jira_key": None})
+    harness.box.jira.edit_issue(key, as_user=producer, fields={SG_TASK_FIELD: None})
+    assert not harness.engine.sync().errors  # two records: nothing says they are one
+    # Someone links them and moves the issue in one edit: joined and changed in one page.
+    harness.box.jira.edit_issue(
+        key, as_user=producer, fields={SG_TASK_FIELD: task_id}, status="Done"
+    )
+    assert not harness.engine.sync().errors
+    assert harness.box.shotgrid.record("Task", task_id)["attributes"]["sg_status_list"] == UNMAPPED
+    with harness.store.transaction() as tx:
+        found = tx.links.find([("jira", "issue", key), ("shotgrid", "Task", str(task_id))])
+    assert len({row.record_id for row in found.values()}) == 1
