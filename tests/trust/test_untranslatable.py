@@ -34,10 +34,12 @@ UNMAPPED = "cbb"  # the seeded production's studio-added ShotGrid status
 ARTIST = 1  # index of the person who edits, in production.people
 
 
-def _plant_unmapped(harness: Harness, count: int) -> list[tuple[str, int]]:
+def _plant_unmapped(
+    harness: Harness, count: int, sg_status: str | None = None
+) -> list[tuple[str, int]]:
     """Set `count` linked tasks to the unmapped status, as an artist would in ShotGrid."""
     production = harness.production
-    pairs = linked_pairs(production)[:count]
+    pairs = linked_pairs(production, sg_status=sg_status)[:count]
     for _, task_id in pairs:
         harness.box.shotgrid.edit_as(
             production.people[ARTIST].email, "Task", task_id, {"sg_status_list": UNMAPPED}
@@ -199,15 +201,16 @@ def test_records_joined_later_keep_the_unmapped_value_untouchable(harness: Harne
     when someone fills in the issue's "ShotGrid Task": the task's unmapped status still
     stays (joining records compares their links afresh, and the task is not re-read)."""
     production = harness.production
-    [(key, task_id)] = _plant_unmapped(harness, 1)
+    [(key, task_id)] = _plant_unmapped(harness, 1, sg_status="ip")  # Jira: In Progress
     producer = production.people[0].email
     harness.box.shotgrid.edit_as(producer, "Task", task_id, {"sg_jira_key": None})
     harness.box.jira.edit_issue(key, as_user=producer, fields={SG_TASK_FIELD: None})
     assert not harness.engine.sync().errors  # two records: nothing says they are one
     # Someone links them and moves the issue in one edit: joined and changed in one page.
     harness.box.jira.edit_issue(
-        key, as_user=producer, fields={SG_TASK_FIELD: task_id}, status="Done"
+        key, as_user=producer, fields={SG_TASK_FIELD: task_id}, status="In Review"
     )
+    assert harness.box.jira.issue(key)["fields"]["status"]["name"] == "In Review"
     assert not harness.engine.sync().errors
     assert harness.box.shotgrid.record("Task", task_id)["attributes"]["sg_status_list"] == UNMAPPED
     with harness.store.transaction() as tx:
