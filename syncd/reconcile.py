@@ -333,8 +333,11 @@ def reconcile(
     bases = link.bases if link else {}
     new_bases: dict[str, JsonValue] = {}
     for name, theirs in incoming.values.items():
-        base = readable_base(bases.get(name, ABSENT))
+        held = bases.get(name, ABSENT)
+        base = readable_base(held)
         if theirs == base:
+            if is_untranslatable(held):
+                new_bases[name] = theirs  # readable again, as it was: writable again
             continue  # unchanged in that source since syncd last saw or wrote it
         new_bases[name] = theirs
         ours = record.value(name)

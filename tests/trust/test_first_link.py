@@ -198,6 +198,22 @@ def test_an_untranslatable_value_is_never_written_and_keeps_its_last_base() -> N
     assert [c.reason for c in readable.changes] == ["pulled"] and not readable.opened
 
 
+def test_a_value_readable_again_as_before_makes_the_field_writable_again() -> None:
+    record = RecordView(RecordKind.TASK, {"status": "todo"}, {"status": FieldMeta("jira", EARLY)})
+    links = [_link("shotgrid", {"status": "todo"}), _link("jira", {"status": "todo"})]
+    issue = FieldIssue("status", "cbb", "'cbb' is not in the value table", unknown=True)
+    apply_outcome(
+        record,
+        links,
+        reconcile(record, links, Incoming("shotgrid", "Task", "1", {}, LATE, [issue]), {}),
+    )
+    back = reconcile(record, links, Incoming("shotgrid", "Task", "1", {"status": "todo"}, LATE), {})
+    assert back.bases[("shotgrid", "Task", "1")] == {"status": "todo"} and not back.changes
+    apply_outcome(record, links, back)
+    moved = reconcile(record, links, Incoming("jira", "issue", "1", {"status": "done"}, LATE), {})
+    assert moved.pushes == {("shotgrid", "Task", "1"): {"status": "done"}}
+
+
 # -- over real HTTP: the seeded production ---------------------------------------------------
 
 
