@@ -168,6 +168,22 @@ def test_initial_owner_is_adopted_at_link(initial: str, kept: str) -> None:
         assert outcome.pushes == {("jira", "issue", "1"): {"title": "Model"}}
 
 
+@pytest.mark.parametrize("first", ["jira", "shotgrid"])
+def test_a_value_left_at_its_default_is_held_too_whatever_is_read_first(first: str) -> None:
+    """Jira (the owner) logs no time, ShotGrid says 0 hours: either order ends with Jira's."""
+    policies = {"spent_hours": FieldPolicy("owner_wins", owner="jira")}
+    record = RecordView(RecordKind.TASK)
+    links = [_link("jira"), _link("shotgrid")]
+    links[0].pulls = links[1].pulls = links[0].pushes = frozenset({"spent_hours"})
+    values = {"jira": None, "shotgrid": "0"}
+    order = [first, "shotgrid" if first == "jira" else "jira"]
+    for tool in order:
+        entity = "issue" if tool == "jira" else "Task"
+        incoming = Incoming(tool, entity, "1", {"spent_hours": values[tool]}, LATE)
+        apply_outcome(record, links, reconcile(record, links, incoming, policies))
+    assert record.value("spent_hours") is None
+
+
 def test_after_link_latest_wins_still_uses_the_clocks() -> None:
     record, links = _held_by_shotgrid("Model", EARLY)
     links[1].bases["title"] = "Model"  # linked and agreed before
