@@ -14,6 +14,18 @@ sends a value:
   a person, and nothing is overwritten until it is resolved.
 
 A field nobody has set yet takes the first value any source sends.
+
+Two more rules keep syncd from rewriting people's work:
+
+- *Differs at link.* A source with no base for a field (its first read after linking, or
+  after its earlier value could not be read) whose value differs from the record's is not
+  a change and not an edit: the tools hold the field differently. The field's policy says
+  whose value stays (the owner for owner_wins; the declared `initial` tool otherwise), or a
+  conflict is held for a person. Time stamps never decide it.
+- *Untranslatable means untouchable.* A source whose current value of a field no mapping
+  translates gets an untranslatable base for it: nothing is written to that field in that
+  source (whatever arrives from elsewhere, in whatever order) until it holds a value syncd
+  can read again.
 """
 
 from __future__ import annotations
@@ -36,6 +48,31 @@ class _Absent:
 
 
 ABSENT: Final = _Absent()  # no base: the source's value was never seen
+UNTRANSLATABLE: Final = "$untranslatable"  # the key of a base the source's value could not be read
+
+
+def untranslatable_base(issue: FieldIssue, previous: JsonValue | _Absent) -> dict[str, JsonValue]:
+    """The base kept for a field whose current value in a source could not be translated;
+    it remembers the last base syncd could read, so a later readable value is compared
+    with that."""
+    marker: dict[str, JsonValue] = {UNTRANSLATABLE: issue.as_json()["value"]}
+    readable = readable_base(previous)
+    if not isinstance(readable, _Absent):
+        marker["before"] = readable
+    return marker
+
+
+def readable_base(base: JsonValue | _Absent) -> JsonValue | _Absent:
+    """The last base that was a readable value (ABSENT if none)."""
+    if isinstance(base, dict) and UNTRANSLATABLE in base:
+        before: JsonValue | _Absent = base.get("before", ABSENT)
+        return before
+    return base
+
+
+def is_untranslatable(base: object) -> bool:
+    """The source holds a value syncd cannot read in this field: never write it there."""
+    return isinstance(base, dict) and UNTRANSLATABLE in base
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +81,7 @@ class FieldPolicy:
 
     policy: Policy
     owner: str | None = None
+    initial: str | None = None  # whose value stays when the tools differ at first link
 
 
 @dataclass(slots=True)
@@ -122,7 +160,19 @@ class Change:
     new: JsonValue
     origin: str
     at: datetime | None
-    reason: str  # pulled | owner_wins | latest_wins | agreed | resolved
+    reason: str  # pulled | owner_wins | latest_wins | differs_at_link | agreed | resolved
+
+
+@dataclass(frozen=True, slots=True)
+class Differs:
+    """A field whose values differed when a source was first compared with the record."""
+
+    field: str
+    ours: JsonValue  # the record's value, from `held_by`
+    theirs: JsonValue  # the source's value
+    held_by: str | None
+    source: str
+    kept: str  # theirs | ours | conflict
 
 
 @dataclass(slots=True)
@@ -138,6 +188,7 @@ class Outcome:
     closed: dict[str, JsonValue] = field(default_factory=dict)
     flags_set: dict[str, dict[str, JsonValue]] = field(default_factory=dict)
     flags_cleared: set[str] = field(default_factory=set)
+    differs: list[Differs] = field(default_factory=list)  # reported, whatever was decided
     resolved_by: str | None = None  # who closed conflicts by hand, if someone did
 
     @property
@@ -157,12 +208,23 @@ class Outcome:
 
 
 def push_to_links(
-    out: Outcome, links: Sequence[LinkView], source: LinkKey | None, name: str, value: JsonValue
+    out: Outcome,
+    links: Sequence[LinkView],
+    source: LinkKey | None,
+    name: str,
+    value: JsonValue,
+    *,
+    by_person: bool = False,
 ) -> None:
+    """Queue `value` for every other linked source that takes the field and does not hold
+    it; never for a source holding a value no mapping reads, unless a person decided."""
     for link in links:
         if link.key == source or name not in link.pushes:
             continue
-        if link.bases.get(name, ABSENT) != value:
+        if not by_person and is_untranslatable(link.bases.get(name)):
+            # That source holds a value no mapping reads: leave it as it is.
+            out.cancels.setdefault(link.key, set()).add(name)
+        elif link.bases.get(name, ABSENT) != value:
             out.pushes.setdefault(link.key, {})[name] = value
         else:  # the source already holds it: drop any older pending write
             out.cancels.setdefault(link.key, set()).add(name)
@@ -212,6 +274,53 @@ def _decide(
     return "manual"
 
 
+def _held_elsewhere(links: Sequence[LinkView], incoming: Incoming, name: str) -> FieldMeta | None:
+    """A record field never changed (still its default) that another source already holds:
+    that source's value, as much as one it changed. Without this the first source whose
+    value differs from the default would win, and the order of reads would decide."""
+    for link in links:
+        if link.key != incoming.key and not isinstance(
+            readable_base(link.bases.get(name, ABSENT)), _Absent
+        ):
+            return FieldMeta(link.connector, None)
+    return None
+
+
+def _decide_at_link(
+    policy: FieldPolicy, incoming: Incoming, meta: FieldMeta
+) -> Literal["theirs", "ours", "manual"]:
+    """Whose value stays when a source first compared differs: never by time stamps."""
+    if policy.policy == "owner_wins":
+        return _decide(policy, incoming, meta)
+    if policy.initial is not None:
+        if policy.initial == incoming.connector:
+            return "theirs"
+        if policy.initial == meta.origin:
+            return "ours"
+    return "manual"
+
+
+def _open_conflict(
+    out: Outcome,
+    links: Sequence[LinkView],
+    incoming: Incoming,
+    name: str,
+    base: JsonValue | _Absent,
+    ours: JsonValue,
+    theirs: JsonValue,
+    meta: FieldMeta,
+) -> None:
+    origin = meta.origin or "syncd"
+    out.opened[name] = Conflict(
+        base=None if isinstance(base, _Absent) else base,
+        candidates={origin: ours, incoming.connector: theirs},
+    )
+    # Hold every pending write of this field until a person decides.
+    for other in links:
+        if name in other.pushes:
+            out.cancels.setdefault(other.key, set()).add(name)
+
+
 def reconcile(
     record: RecordView,
     links: Sequence[LinkView],
@@ -224,8 +333,11 @@ def reconcile(
     bases = link.bases if link else {}
     new_bases: dict[str, JsonValue] = {}
     for name, theirs in incoming.values.items():
-        base = bases.get(name, ABSENT)
+        held = bases.get(name, ABSENT)
+        base = readable_base(held)
         if theirs == base:
+            if is_untranslatable(held):
+                new_bases[name] = theirs  # readable again, as it was: writable again
             continue  # unchanged in that source since syncd last saw or wrote it
         new_bases[name] = theirs
         ours = record.value(name)
@@ -241,26 +353,27 @@ def reconcile(
             continue
         if theirs == ours:
             continue  # agreement; only the base moves
-        meta = record.meta.get(name)
-        if meta is None or ours == base:
+        meta = record.meta.get(name) or _held_elsewhere(links, incoming, name)
+        no_base = isinstance(base, _Absent)
+        if meta is None or ours == base or (no_base and meta.origin == incoming.connector):
             _apply(out, record, links, incoming, name, theirs, "pulled")
             continue
         policy = policies.get(name, FieldPolicy("manual"))
-        decision = _decide(policy, incoming, meta)
+        if no_base:
+            decision = _decide_at_link(policy, incoming, meta)
+            kept = {"theirs": "theirs", "ours": "ours", "manual": "conflict"}[decision]
+            out.differs.append(Differs(name, ours, theirs, meta.origin, incoming.connector, kept))
+            reason = "differs_at_link"
+        else:
+            decision = _decide(policy, incoming, meta)
+            reason = policy.policy
         if decision == "theirs":
-            _apply(out, record, links, incoming, name, theirs, policy.policy)
+            _apply(out, record, links, incoming, name, theirs, reason)
         elif decision == "ours":
             _keep_ours(out, link, name, ours)
         else:
-            origin = meta.origin or "syncd"
-            out.opened[name] = Conflict(
-                base=None if isinstance(base, _Absent) else base,
-                candidates={origin: ours, incoming.connector: theirs},
-            )
-            # Hold every pending write of this field until a person decides.
-            for other in links:
-                if name in other.pushes:
-                    out.cancels.setdefault(other.key, set()).add(name)
+            _open_conflict(out, links, incoming, name, base, ours, theirs, meta)
+    _untouchable(out, bases, new_bases, incoming)
     if link is not None:
         # Write-only fields (write-backs): make sure this source holds the record's value.
         for name in link.pushes - link.pulls:
@@ -275,6 +388,21 @@ def reconcile(
         out.bases[incoming.key] = new_bases
     _flag(out, record, incoming)
     return out
+
+
+def _untouchable(
+    out: Outcome,
+    bases: Mapping[str, JsonValue],
+    new_bases: dict[str, JsonValue],
+    incoming: Incoming,
+) -> None:
+    """Fields the source holds values of that no mapping translates: never written there."""
+    for issue in incoming.issues:
+        marker = untranslatable_base(issue, bases.get(issue.field, ABSENT))
+        if bases.get(issue.field, ABSENT) != marker:
+            new_bases[issue.field] = marker
+        # A write queued before the value was seen would overwrite it.
+        out.cancels.setdefault(incoming.key, set()).add(issue.field)
 
 
 def _flag(out: Outcome, record: RecordView, incoming: Incoming) -> None:
@@ -298,7 +426,8 @@ def resolve(
         out.closed[name] = value
     if value != record.value(name):
         out.changes.append(Change(name, record.value(name), value, by, None, "resolved"))
-    push_to_links(out, links, None, name, value)
+    # A person's decision is written everywhere, over unreadable values too: they saw them.
+    push_to_links(out, links, None, name, value, by_person=True)
     return out
 
 

@@ -31,7 +31,8 @@ class Rules:
                 name = spec.field or key
                 current = policies[em.kind].get(name)
                 owner = connector if spec.owner else (current.owner if current else None)
-                policies[em.kind][name] = FieldPolicy(spec.policy, owner)
+                initial = connector if spec.initial else (current.initial if current else None)
+                policies[em.kind][name] = FieldPolicy(spec.policy, owner, initial)
         return cls(mappings, policies, connectors)
 
     def link_views(self, rows: Iterable[LinkRow]) -> list[LinkView]:

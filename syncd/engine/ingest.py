@@ -4,6 +4,7 @@ transaction, the page's links and records prefetched."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,8 @@ from syncd.reconcile import (
 from syncd.store.links import LinkRow
 from syncd.store.outbox import OutboxStage
 from syncd.store.store import Store, Tx
+
+log = logging.getLogger(__name__)
 
 OnCommit = Callable[[Tx], None]
 
@@ -301,6 +304,18 @@ def _reconcile_record(
         report.touched.add(row.record_id)
     report.changed_fields += len(outcome.changes)
     report.conflicts_opened += len(outcome.opened)
+    report.differs_at_link += len(outcome.differs)
+    for differs in outcome.differs:
+        log.info(
+            "differs at link: record %s %s: %s holds %r, %s holds %r; kept %s",
+            row.record_id,
+            differs.field,
+            differs.held_by,
+            differs.ours,
+            differs.source,
+            differs.theirs,
+            differs.kept,
+        )
 
 
 def _source_error(

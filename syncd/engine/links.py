@@ -11,7 +11,7 @@ from typing import Any
 
 from syncd.mapping.apply import EntityMapping, Pulled
 from syncd.model import RecordKind
-from syncd.reconcile import Change, LinkKey
+from syncd.reconcile import Change, LinkKey, is_untranslatable
 from syncd.store.links import LinkRow
 from syncd.store.records import new_record_id
 from syncd.store.store import Tx
@@ -200,7 +200,9 @@ def _merge(tx: Tx, loser: str, winner: str, links: dict[LinkKey, LinkRow]) -> No
     moved = tx.links.of_records([loser]).get(loser, [])
     for row in moved:
         row.record_id = winner
-        row.bases = {}  # compared as a new link on its next read
+        # Compared as a new link on its next read; a value that source holds and no
+        # mapping reads stays untouchable meanwhile.
+        row.bases = {k: v for k, v in row.bases.items() if is_untranslatable(v)}
         row.content_hash = None
         links[row.key] = row
     tx.links.save(moved, {}, moved=True)

@@ -139,8 +139,13 @@ class Push:
         items: list[PushItem] = []
         sent: Sent = {}
         with self.store.transaction() as tx:
+            # What each target holds (read just before): a template's unwritten parts are
+            # checked against it.
+            held = tx.links.current_data(
+                connector_name, entity, [r.external_id for r in entity_rows]
+            )
             for row in entity_rows:
-                payload, issues = mapping.push(row.fields, people)
+                payload, issues = mapping.push(row.fields, people, held.get(row.external_id))
                 for issue in issues:
                     tx.source_errors.add(
                         connector_name,

@@ -17,6 +17,7 @@ class SyncReport:
     problems: int = 0  # problems newly reported at a source record or row, or settled
     changed_fields: int = 0
     conflicts_opened: int = 0
+    differs_at_link: int = 0  # fields whose values differed when a source was first compared
     pushed: int = 0
     push_rejected: int = 0
     from_deliveries: int = 0  # records taken from webhook values instead of re-read
@@ -42,6 +43,7 @@ class SyncReport:
             "problems",
             "changed_fields",
             "conflicts_opened",
+            "differs_at_link",
             "pushed",
             "push_rejected",
             "from_deliveries",

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from syncd.mapping.paths import MISSING, get_path, parse_path, set_path
 from syncd.mapping.spec import EntitySpec, FieldSpec, MappingFile
+from syncd.mapping.template import Template, parse_template
 from syncd.mapping.transforms import TRANSFORMS, TransformContext, UnknownValue, parse_datetime
 from syncd.model import JsonValue, RecordKind, canonical_value
 
@@ -106,6 +107,11 @@ class EntityMapping:
             for name, f in self.spec.fields.items()
         }
         self._links = [(parse_path(link.path), link) for link in self.spec.links]
+        self._templates: dict[str, Template] = {
+            name: parse_template(f.template)
+            for name, f in self.spec.fields.items()
+            if f.template is not None
+        }
         self._contexts: dict[tuple[int, int], _Context] = {}
         # Translations of scalar source values, for one people directory: sources repeat
         # values (statuses, departments, people, dates) record after record.
@@ -150,7 +156,8 @@ class EntityMapping:
     def source_paths(self) -> list[tuple[str, ...]]:
         """Every source path this mapping reads (for connectors that fetch only what's mapped)."""
         read = [self._paths[key] for key, spec in self.spec.fields.items() if spec.pulls]
-        paths = [self._key, *read, *(p for p, _ in self._links)]
+        slots = [slot for t in self._templates.values() for slot in t.slots]
+        paths = [self._key, *read, *slots, *(p for p, _ in self._links)]
         return paths + ([self._updated] if self._updated else [])
 
     def external_id(self, data: Mapping[str, Any]) -> str:
@@ -187,10 +194,16 @@ class EntityMapping:
         for key, spec in self.spec.fields.items():
             if not spec.pulls:
                 continue
-            raw = get_path(data, self._paths[key])
+            name = spec.field or key
+            template = self._templates.get(key)
+            try:
+                own = get_path(data, self._paths[key])
+                raw = own if template is None else template.compose(data)
+            except ValueError as exc:
+                pulled.issues.append(FieldIssue(name, _display(own), str(exc), unknown=False))
+                continue
             if raw is MISSING:
                 continue  # not sent (not requested, or no such column): not a change
-            name = spec.field or key
             memo_key = (key, type(raw), raw) if type(raw) in _SCALARS else None
             if memo_key is not None and memo_key in memo:
                 pulled.values[name] = memo[memo_key]
@@ -244,9 +257,16 @@ class EntityMapping:
         return canonical_value(self.kind, name, value)
 
     def push(
-        self, values: Mapping[str, JsonValue], people: Mapping[str, str] | None = None
+        self,
+        values: Mapping[str, JsonValue],
+        people: Mapping[str, str] | None = None,
+        current: Mapping[str, Any] | None = None,
     ) -> tuple[dict[str, Any], list[FieldIssue]]:
-        """Translate record values into a nested native payload for the connector to write."""
+        """Translate record values into a nested native payload for the connector to write.
+
+        `current`: what the source record holds now (as last read), when known; a template's
+        parts that are not written must match it.
+        """
         people = people or {}
         native: dict[str, Any] = {}
         issues: list[FieldIssue] = []
@@ -256,12 +276,34 @@ class EntityMapping:
                 continue
             value = values[name]
             try:
-                set_path(native, self._push_paths[key], self._push_value(spec, value, people))
+                native_value = self._push_value(spec, value, people)
+                template = self._templates.get(key)
+                if template is not None:
+                    native_value = self._template_part(key, template, native_value, current)
+                set_path(native, self._push_paths[key], native_value)
             except UnknownValue as exc:
                 issues.append(FieldIssue(name, value, str(exc), unknown=True))
             except (ValueError, TypeError, ArithmeticError) as exc:
                 issues.append(FieldIssue(name, value, str(exc), unknown=False))
         return native, issues
+
+    def _template_part(
+        self, key: str, template: Template, value: Any, current: Mapping[str, Any] | None
+    ) -> Any:
+        """The part of a templated value that is written; the other parts must be what the
+        source record holds (they are read there, never written)."""
+        own = self._paths[key]
+        parts = template.split(value)
+        for path, text in parts.items():
+            if path == own or current is None:
+                continue
+            held = get_path(current, path)
+            if held is not MISSING and held is not None and str(held).strip() != text:
+                raise ValueError(
+                    f"{value!r} names {text!r} where {self.connector} holds {held!r} at "
+                    f"{'.'.join(path)}; only {'.'.join(own)} is written"
+                )
+        return parts[own]
 
     def _push_value(self, spec: FieldSpec, value: Any, people: Mapping[str, str]) -> Any:
         ctx = self._context(spec, people)

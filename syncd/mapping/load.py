@@ -20,6 +20,7 @@ from syncd.errors import ConfigError, Problem
 from syncd.mapping.apply import EntityMapping
 from syncd.mapping.paths import parse_path
 from syncd.mapping.spec import FieldSpec, MappingFile, ValueTable
+from syncd.mapping.template import parse_template
 from syncd.mapping.transforms import TRANSFORMS
 from syncd.model import RecordKind, canonical_value, enum_for, field_names
 
@@ -197,6 +198,8 @@ def _check_field(
     problems = _check_path(name, [*where, "path"], spec.path)
     if spec.push_path is not None:
         problems += _check_path(name, [*where, "push_path"], spec.push_path)
+    if spec.template is not None:
+        problems += _check_template(name, where, spec)
     for transform in spec.transforms():
         if transform not in TRANSFORMS:
             problems.append(
@@ -256,6 +259,27 @@ def _check_field(
     return problems
 
 
+def _check_template(name: str, where: list[str], spec: FieldSpec) -> list[Problem]:
+    place = _where(name, [*where, "template"])
+    try:
+        template = parse_template(spec.template or "")
+        own = parse_path(spec.path)
+    except ValueError as exc:
+        return [Problem(place, str(exc))]
+    problems = []
+    if template.slots.count(own) != 1:
+        problems.append(
+            Problem(
+                place,
+                f"must hold the field's own path {{{'.'.join(own)}}} exactly once: it is the "
+                "part that is written back",
+            )
+        )
+    if spec.transform is not None or spec.values is not None:
+        problems.append(Problem(place, "a template field takes no transform or values table"))
+    return problems
+
+
 def _check_table(name: str, table_name: str, table: ValueTable) -> list[Problem]:
     problems = []
     for source_value in table.source_values or []:
@@ -289,6 +313,23 @@ def _check_policies(
                 Problem(places, f"{kind}.{field} has different policies: {sorted(used)}")
             )
         owners = sorted({connector for connector, _, spec in specs if spec.owner})
+        initial = sorted({connector for connector, _, spec in specs if spec.initial})
+        if len(initial) > 1:
+            problems.append(
+                Problem(
+                    places,
+                    f"{kind}.{field}: at most one connector may say initial = true "
+                    f"(found {initial})",
+                )
+            )
+        if initial and "owner_wins" in used:
+            problems.append(
+                Problem(
+                    places,
+                    f"{kind}.{field} is owner_wins: at first link the owner's value is kept; "
+                    "initial is for latest_wins and manual fields",
+                )
+            )
         if "owner_wins" in used and len(owners) != 1:
             problems.append(
                 Problem(

@@ -35,6 +35,15 @@ class FieldSpec(_Spec):
     direction: Direction = Field("both", description="pull, push or both")
     policy: Policy = Field("manual", description="what happens when two tools disagree")
     owner: bool = Field(False, description="this tool owns the field (for owner_wins)")
+    initial: bool = Field(
+        False,
+        description="at first link, when the tools' values differ, this tool's value is kept",
+    )
+    template: str | None = Field(
+        None,
+        description='the record value composed of source paths, e.g. "[{entity.name}] {content}"'
+        " (the field's own path is the part written back)",
+    )
     transform: str | list[str] | None = Field(None, description="named transform(s), in order")
     values: str | None = Field(None, description="name of a value table in [values]")
     formats: list[str] | None = Field(None, description="date formats, first one is written")

@@ -16,6 +16,7 @@ from syncd.engine import Engine
 from syncd.errors import AuthError
 from syncd.mapping.load import MappingSet, read_sources
 from syncd.store.store import Store
+from syncd_sandbox.production import SgTask
 from tests.contract.harness_shotgrid import ShotGridHarness
 from tests.factories import sqlite_copy
 
@@ -66,7 +67,7 @@ def test_records_read_the_way_the_shipped_mapping_expects(sg: ShotGridHarness) -
     task = next(t for t in sg.production.sg_tasks if t.assignee_ids and t.jira_key)
     pulled = mapping.pull(by_id[str(task.id)].data, people)
     person = next(p for p in sg.production.people if p.sg_user_id == task.assignee_ids[0])
-    assert pulled.values["title"] == task.content
+    assert pulled.values["title"] == f"[{_code(sg, task)}] {task.content}"  # Jira's convention
     assert pulled.values["assignee"] == person.email.lower()
     assert task.due_date and pulled.values["due_date"] == task.due_date.isoformat()
     assert pulled.values["department"]  # the step's name through the value table
@@ -338,6 +339,13 @@ def test_batched_deliveries_and_retirements(sg: ShotGridHarness) -> None:
 # -- a full engine round trip -------------------------------------------------------------
 
 
+def _code(sg: ShotGridHarness, task: SgTask) -> str:
+    """The code of the asset or shot a task is on."""
+    codes = {("Asset", a.id): a.code for a in sg.production.assets}
+    codes |= {("Shot", s.id): s.code for s in sg.production.shots}
+    return codes[(task.entity_type, task.entity_id)]
+
+
 def test_engine_round_trip_with_the_shipped_mapping(sg: ShotGridHarness, tmp_path: Path) -> None:
     connector = sg.connector()
     store = Store(sqlite_copy(tmp_path), migrate=False)
@@ -353,7 +361,7 @@ def test_engine_round_trip_with_the_shipped_mapping(sg: ShotGridHarness, tmp_pat
         ].record_id
     other = next(p for p in sg.production.people if p.sg_user_id not in task.assignee_ids)
     for name, value in (
-        ("title", "Rig the rowboat (from syncd)"),
+        ("title", f"[{_code(sg, task)}] Rig the rowboat (from syncd)"),
         ("status", "done"),
         ("assignee", other.email.lower()),
         ("due_date", "2027-02-01"),
@@ -386,5 +394,6 @@ def test_engine_round_trip_with_the_shipped_mapping(sg: ShotGridHarness, tmp_pat
     after = engine.sync()
     assert after.changed_fields == 1
     with store.transaction() as tx:
-        assert tx.records.load([record_id])[record_id].value("title") == "Renamed in ShotGrid"
+        title = tx.records.load([record_id])[record_id].value("title")
+        assert title == f"[{_code(sg, task)}] Renamed in ShotGrid"
     store.close()

@@ -158,10 +158,12 @@ def _engine(sg: ShotGridHarness, tmp_path: Path) -> tuple[Engine, ShotGridConnec
 
 
 def _title(store: Store, task_id: str) -> Any:
+    """The task's content as the record holds it (the shipped mapping's title is
+    "[<entity code>] <content>")."""
     with store.transaction() as tx:
         key = ("shotgrid", "Task", task_id)
         record_id = tx.links.find([key])[key].record_id
-        return tx.records.load([record_id])[record_id].value("title")
+        return str(tx.records.load([record_id])[record_id].value("title")).split("] ", 1)[1]
 
 
 def _as_after_a_push(store: Store, task_id: str) -> None:

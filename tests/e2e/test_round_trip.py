@@ -127,8 +127,10 @@ def test_shotgrid_edit_reaches_the_consolidated_sheet(stack: Stack) -> None:
 def test_jira_edit_reaches_shotgrid(stack: Stack) -> None:
     key, task_id = linked_pair(stack.production, status="rdy")
     producer = stack.production.people[0].email
-    stack.box.jira.edit_issue(key, as_user=producer, fields={"summary": "Renamed in Jira"})
-    wait_for(lambda: sg(stack, task_id)["content"] == "Renamed in Jira")
+    # The shipped mappings relate the two: Jira's "[<code>] <step>" is the task's content.
+    code = str(stack.box.jira.issue(key)["fields"]["summary"]).split("] ", 1)[0]
+    stack.box.jira.edit_issue(key, as_user=producer, fields={"summary": f"{code}] Renamed"})
+    wait_for(lambda: sg(stack, task_id)["content"] == "Renamed")
 
 
 def test_conflict_lands_in_the_inbox_and_its_resolution_reaches_both(stack: Stack) -> None:
