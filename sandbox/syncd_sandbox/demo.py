@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -147,8 +148,12 @@ class Demo:
     def jira_to_shotgrid(self, key: str, task_id: int) -> bool:
         self.step("3. A producer renames the Jira ticket")
         producer = self.production.people[0].email
-        title = "Hero sword: final texture pass"
-        self.box.jira.edit_issue(key, as_user=producer, fields={"summary": title})
+        # The shipped mappings relate the two titles: Jira's "[<asset>] <step>" is the task's
+        # content in ShotGrid. The producer keeps the convention and renames the step part.
+        summary = str(self.box.jira.issue(key)["fields"]["summary"])
+        asset, _, _ = summary.partition("] ")
+        title = "Final texture pass"
+        self.box.jira.edit_issue(key, as_user=producer, fields={"summary": f"{asset}] {title}"})
 
         def renamed() -> bool:
             return bool(self.box.shotgrid.record("Task", task_id)["attributes"]["content"] == title)
@@ -157,7 +162,13 @@ class Demo:
         if seconds is None:
             self.out.print(f"[red]ShotGrid Task {task_id} was not renamed")
             return False
-        self.out.print(f"ShotGrid Task {task_id}: content = {title!r} after {seconds:.2f} s")
+        self.out.print(
+            escape(
+                f"Jira {key}: {summary!r} -> '{asset}] {title}'; ShotGrid Task {task_id}: "
+                f"content = {title!r} after {seconds:.2f} s (the [asset] prefix is Jira's "
+                "convention, related by the mapping's template: not copied into ShotGrid)"
+            )
+        )
         return True
 
     def sheet_edit(self) -> bool:

@@ -102,11 +102,12 @@ class RollupPublisher:
         """The rollups waiting to be written, if any."""
         return self._state.pending
 
-    def submit(self, rollups: RollupSet) -> FlushResult:
-        """Take the latest rollups (replacing any waiting) and flush them if the time has come."""
+    def submit(self, rollups: RollupSet, *, force: bool = False) -> FlushResult:
+        """Take the latest rollups (replacing any waiting) and flush them if the time has come
+        (`force`: now, every tab). The result says what this call wrote."""
         with self._state.lock:
             self._state.pending = rollups
-        return self.flush()
+        return self.flush(force=force)
 
     def next_flush_at(self) -> datetime | None:
         """When waiting rollups can be written (None: nothing waits)."""

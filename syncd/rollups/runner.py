@@ -68,8 +68,9 @@ class RollupRunner:
 
     def run(self, *, force: bool = False) -> FlushResult:
         """Recompute and write what changed (now if `force`, else when the interval allows)."""
-        self.publisher.submit(self.compute())
-        result = self.publisher.flush(force=force)
+        # One flush, whose result is what was written: flushing again after the submit's own
+        # flush found nothing waiting and reported "0 tabs" for a write of six.
+        result = self.publisher.submit(self.compute(), force=force)
         if result.written:
             log.info("consolidated sheet: wrote %s", ", ".join(result.written))
         return result

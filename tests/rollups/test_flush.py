@@ -16,6 +16,7 @@ import pytest
 from syncd.rollups.compute import compute_rollups
 from syncd.rollups.flush import RollupPublisher, tab_hash
 from syncd.rollups.model import RollupSet
+from syncd.rollups.runner import RollupRunner
 from syncd.store.store import Store
 from syncd_sandbox.sheets.batch import apply_batch
 from syncd_sandbox.sheets.metadata import render_spreadsheet
@@ -198,3 +199,31 @@ def test_the_hash_covers_content_and_currency_not_the_time():
     assert tab_hash(one.tab("milestones"), "USD") != tab_hash(
         rollups(hours=4).tab("milestones"), "USD"
     )
+
+
+class SheetsApi:
+    """The connector side the runner writes through (a `SpreadsheetApi`), over a `Writer`."""
+
+    spreadsheet_id = "1Sheet"
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+
+    def spreadsheet_metadata(self, spreadsheet_id: str) -> dict[str, Any]:
+        return self.writer.metadata()
+
+    def batch_update(self, requests: list[dict[str, Any]], spreadsheet_id: str) -> dict[str, Any]:
+        return self.writer.batch_update(requests)
+
+
+def test_the_runner_reports_the_tabs_it_wrote(store):
+    # `syncd sync` and `syncd rollup --publish` print this count: it said 0 after writing six.
+    writer = Writer()
+    runner = RollupRunner(store, settings(), SheetsApi(writer), "1Sheet")
+    first = runner.run(force=True)
+    titles = {s["properties"]["title"] for s in writer.metadata()["sheets"]}
+    ours = sorted(t for t in titles if t.startswith(runner.settings.tab_prefix))
+    assert writer.writes == 1 and len(ours) >= 6
+    assert len(first.written) == len(ours) and first.unchanged == ()
+    again = runner.run()  # within the flush interval: nothing written, and it says so
+    assert again.written == () and again.waiting and writer.writes == 1
