@@ -7,6 +7,7 @@ served sandbox and gspread are exercised in test_sheet_sandbox.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -209,11 +210,13 @@ class SheetsApi:
     def __init__(self, writer: Writer) -> None:
         self.writer = writer
 
-    def spreadsheet_metadata(self, spreadsheet_id: str) -> dict[str, Any]:
+    def spreadsheet_metadata(self, spreadsheet_id: str | None = None) -> dict[str, Any]:
         return self.writer.metadata()
 
-    def batch_update(self, requests: list[dict[str, Any]], spreadsheet_id: str) -> dict[str, Any]:
-        return self.writer.batch_update(requests)
+    def batch_update(
+        self, requests: Sequence[Mapping[str, Any]], spreadsheet_id: str | None = None
+    ) -> dict[str, Any]:
+        return self.writer.batch_update([dict(r) for r in requests])
 
 
 def test_the_runner_reports_the_tabs_it_wrote(store):
