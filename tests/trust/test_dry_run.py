@@ -13,7 +13,6 @@ import json
 import re
 import tempfile
 import time
-import tomllib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +36,6 @@ JIRA_VOLATILE = {"updated", "statuscategorychangedate", "lastViewed", "statusCat
 SG_VOLATILE = {"updated_at", "updated_by", "cached_display_name"}
 READS = re.compile(r"^\S+ (GET |POST /token|POST /api/v1/auth/|POST .*/_search|POST .*/search)")
 HOST = re.compile(r"https?://127\.0\.0\.1(:\d+)?")
-MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 KEY_HEADERS = {"Invoices": "Invoice #", "Budget": "Budget Line"}  # mappings/sheets.toml
 
 
@@ -121,16 +119,6 @@ def _native_field(tool: str, path: str, jira_ids: dict[str, str]) -> str:
     return path.split(".")[0]
 
 
-def _untranslatable(stack: Stack) -> set[tuple[str, str]]:
-    """ShotGrid tasks whose status no mapping translates, and their Jira issues. Left out of
-    the comparison: whether a sync writes to them still depends on which tool is read first
-    (issue #15, finding 2, fixed on its own branch); the dry run shows it as it happens."""
-    mapping = tomllib.loads((MAPPINGS / "shotgrid.toml").read_text(encoding="utf-8"))
-    known = set(mapping["values"]["sg_task_status"]["source_values"])
-    odd = [t for t in stack.production.sg_tasks if t.status not in known]
-    return {("shotgrid", str(t.id)) for t in odd} | {("jira", str(t.jira_key)) for t in odd}
-
-
 def _writes(calls: dict[str, int]) -> dict[str, int]:
     return {endpoint: n for endpoint, n in calls.items() if not READS.match(endpoint)}
 
@@ -172,16 +160,11 @@ def test_the_dry_run_lists_exactly_what_the_first_sync_then_writes(stack: Stack)
     calls_before = stack.box.calls()
     report = stack.service.engine.sync()
     assert not report.errors, report.errors
-    untranslatable = _untranslatable(stack)
-    written = {
-        k: v for k, v in _changed(raw_before, _raw(stack)).items() if k[:2] not in untranslatable
-    }
+    # Records holding a value no mapping translates are in: they must not be written (#15,
+    # finding 2), and the list must not say they would be.
+    written = _changed(raw_before, _raw(stack))
     jira_ids = _jira_names(stack)
-    listed = {
-        (w.tool, w.key, _native_field(w.tool, w.path, jira_ids)): w
-        for w in plan.writes
-        if (w.tool, w.key) not in untranslatable
-    }
+    listed = {(w.tool, w.key, _native_field(w.tool, w.path, jira_ids)): w for w in plan.writes}
     # Every field the tools now hold differently was listed, and every listed one written.
     assert set(written) == set(listed)
     # Values, where the tool holds the record's value as is (titles, keys, sheet cells
@@ -193,11 +176,6 @@ def test_the_dry_run_lists_exactly_what_the_first_sync_then_writes(stack: Stack)
     # ShotGrid and the sheet.
     calls = _writes(dict(_delta(calls_before, stack.box.calls())))
     jira_issues = {w.key for w in plan.writes if w.tool == "jira" and w.field != "status"}
-    # (A listed write to an untranslatable record that the real run did not make would
-    # show here as one call fewer: count only those both agree on.)
-    jira_issues -= {key for tool, key in untranslatable if tool == "jira"} - {
-        key for tool, key, _ in _changed(raw_before, _raw(stack)) if tool == "jira"
-    }
     assert calls == {
         "jira PUT /rest/api/3/issue/{id_or_key}": len(jira_issues),
         "shotgrid POST /api/v1/entity/_batch": 1,
