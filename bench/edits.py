@@ -59,18 +59,31 @@ def plan(
         person = people[seq % len(people)]
         if tool == "shotgrid":
             key, task_id = sg_side[n % len(sg_side)]
+            value = f"{tasks[task_id].content}{TITLE_MARK}{seq}"
+            # The shipped mappings relate the titles: Jira's "[<asset>] <content>" is the
+            # record's title; ShotGrid holds the content alone.
+            title = f"{_prefix(issues[key].summary)}{value}"
             edit = {
                 "record": task_id,
-                "value": f"{tasks[task_id].content}{TITLE_MARK}{seq}",
-                "target": {"tool": "jira", "key": key, "field": "summary"},
+                "value": value,
+                "title": title,
+                "target": {"tool": "jira", "key": key, "field": "summary", "value": title},
                 "person": person.sg_user_id,
             }
         elif tool == "jira":
             key, task_id = jira_side[n % len(jira_side)]
+            value = f"{issues[key].summary}{TITLE_MARK}{seq}"
+            content = value.removeprefix(_prefix(issues[key].summary))
             edit = {
                 "record": key,
-                "value": f"{issues[key].summary}{TITLE_MARK}{seq}",
-                "target": {"tool": "shotgrid", "key": task_id, "field": "content"},
+                "value": value,
+                "title": value,
+                "target": {
+                    "tool": "shotgrid",
+                    "key": task_id,
+                    "field": "content",
+                    "value": content,
+                },
                 "person": person.jira_account_id,
             }
         else:
@@ -90,6 +103,12 @@ def plan(
         if seq >= offset:
             edits.append({"seq": seq, "tool": tool, **edit})
     return edits
+
+
+def _prefix(summary: str) -> str:
+    """The "[<asset or shot>] " a Jira summary starts with (the mappings' template), or ""."""
+    head, sep, _ = summary.partition("] ")
+    return f"{head}{sep}" if sep and head.startswith("[") else ""
 
 
 def _invoice_rows(production: Production) -> list[tuple[int, str, str, str]]:

@@ -200,10 +200,15 @@ def match(edits: list[Json], writes: list[Json], stored: list[Json]) -> Json:
         if e["tool"] == "sheets":
             own_stored[e["seq"]] = _first_after(statuses[(e["record"], e["value"].lower())], at)
         else:
-            own_stored[e["seq"]] = _first_after(titles[e["value"]], at)
+            own_stored[e["seq"]] = _first_after(titles[str(e.get("title", e["value"]))], at)
         target = e["target"]
         if target is not None:
-            key = (target["tool"], str(target["key"]), target["field"], e["value"])
+            key = (
+                target["tool"],
+                str(target["key"]),
+                target["field"],
+                target.get("value", e["value"]),
+            )
             own_pushed[e["seq"]] = _first_after(pushes.get(key, []), at)
 
     by_record: dict[tuple[str, str], list[Json]] = defaultdict(list)
