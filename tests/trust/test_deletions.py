@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 
-from syncd.store.links import LinkRow
-from syncd_sandbox.dataset import generate
 from syncd_sandbox.stack import Stack, linked_pairs
 from tests.trust.deletions_raw import (
     BUDGET,
@@ -32,33 +30,18 @@ from tests.trust.deletions_raw import (
     tab,
     wait_for,
 )
+from tests.trust.sheet_stack import link, synced_stack
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    stack = Stack(
-        generate(seed=11, issues=120),
-        workers=1,
-        settings={"rollup": {"flush_interval_seconds": 1}},
-    )
-    report = stack.service.engine.sync()
-    assert not report.errors, report.errors
-    assert stack.service.rollups is not None
-    stack.service.rollups.run(force=True)
-    yield stack
-    stack.close()
+    yield from synced_stack(seed=11)
 
 
 def person(stack: Stack) -> str:
     return stack.production.people[0].email
-
-
-def link(stack: Stack, connector: str, entity: str, external_id: str) -> LinkRow:
-    with stack.service.store.transaction() as tx:
-        found = tx.links.find([(connector, entity, external_id)])
-    return found[(connector, entity, external_id)]
 
 
 def history(stack: Stack, record_id: str) -> list[dict[str, Any]]:

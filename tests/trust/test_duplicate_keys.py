@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from syncd_sandbox.dataset import generate
 from syncd_sandbox.stack import Stack
 from tests.trust.deletions_raw import (
     BUDGET,
@@ -32,23 +31,14 @@ from tests.trust.deletions_raw import (
     tab,
     wait_for,
 )
+from tests.trust.sheet_stack import synced_stack
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    stack = Stack(
-        generate(seed=23, issues=120),
-        workers=1,
-        settings={"rollup": {"flush_interval_seconds": 1}},
-    )
-    report = stack.service.engine.sync()
-    assert not report.errors, report.errors
-    assert stack.service.rollups is not None
-    stack.service.rollups.run(force=True)
-    yield stack
-    stack.close()
+    yield from synced_stack(seed=23)
 
 
 def person(stack: Stack) -> str:
