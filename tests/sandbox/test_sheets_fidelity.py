@@ -8,7 +8,6 @@ arithmetic. Vendor shapes are cited in docs/sandbox-sheets.md.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -17,7 +16,6 @@ import google.oauth2.credentials
 import gspread
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 from gspread.utils import ValueRenderOption
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,7 +32,7 @@ from syncd_sandbox.sheets.formula_shift import Shift, shift_formula
 from syncd_sandbox.sheets.formula_tokens import tokenize
 from syncd_sandbox.sheets.values import ReadOptions, apply_write, plan_write, read
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.usefixtures("loopback_only")]
 
 SHEET_ID = "1SyncdSandboxFidelityTracker00000000000000"
 PRODUCER = "mia.krystof@studio.example"
@@ -51,28 +49,6 @@ SUMMARY = (
     ("Label", '=IF(Budget!A3="B2","B2 text",Budget!A3)'),
     ("Rigging spent", "='Budget'!C3"),
 )
-
-
-@pytest.fixture(scope="module")
-def rsa_key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch):
-    """Nothing may resolve a real host: every Sheets and Drive call stays on 127.0.0.1."""
-    attempts: list[str] = []
-    real = socket.getaddrinfo
-
-    def guarded(host, *args, **kwargs):
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            attempts.append(str(host))
-            raise socket.gaierror(f"test tried to reach {host}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
-    yield attempts
-    assert attempts == []
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ enforces.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -29,7 +28,7 @@ from syncd_sandbox.serving import ServedApp
 from syncd_sandbox.sheets import GOOGLE_TOKEN_URI, QuotaLimits, SheetsSandbox
 from syncd_sandbox.webhooks import WebhookConfig
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.usefixtures("loopback_only")]
 
 SHEET_ID = "1SyncdSandboxProductionTracker0000000000000"
 SECRET = "whsec_c3luY2Qtc2FuZGJveC1zaGVldHMtc2VjcmV0"
@@ -108,28 +107,6 @@ class Receiver:
 
         self.server = ServedApp.start(app)
         self.url = f"{self.server.url}/hooks/sheets"
-
-
-@pytest.fixture(scope="module")
-def rsa_key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch):
-    """Fail the test if anything (google-auth's background lookups too) resolves a real host."""
-    attempts: list[str] = []
-    real = socket.getaddrinfo
-
-    def guarded(host, *args, **kwargs):
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            attempts.append(str(host))
-            raise socket.gaierror(f"test tried to reach {host}")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
-    yield attempts
-    assert attempts == []
 
 
 @pytest.fixture
