@@ -43,7 +43,7 @@ def number_format(kind: Kind, currency: str) -> dict[str, str] | None:
         Kind.NUMBER: {"type": "NUMBER", "pattern": "#,##0.00"},
         Kind.HOURS: {"type": "NUMBER", "pattern": "#,##0.0"},
         Kind.MONEY: {"type": "CURRENCY", "pattern": money_pattern(currency)},
-        Kind.PERCENT: {"type": "PERCENT", "pattern": "0.0%"},
+        Kind.PERCENT: {"type": "PERCENT", "pattern": "0.00%"},  # ratios are kept to 0.01 %
         Kind.DATE: {"type": "DATE", "pattern": DATE_PATTERN},
         Kind.DATETIME: {"type": "DATE_TIME", "pattern": DATETIME_PATTERN},
     }

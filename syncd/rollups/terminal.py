@@ -44,7 +44,7 @@ def format_value(value: Scalar, kind: Kind, currency: str) -> str:
         return value
     number = Decimal(value)
     if kind is Kind.PERCENT:
-        return f"{number * 100:.1f}%"
+        return f"{number * 100:.2f}%"  # the ratio is kept to 0.01 %: show all of it
     if kind is Kind.MONEY:
         sign = "-" if number < 0 else ""
         return f"{sign}{currency} {abs(number):,.2f}"

@@ -14,7 +14,7 @@ FORMATS = {
     "number": {"type": "NUMBER", "pattern": "#,##0.00"},
     "hours": {"type": "NUMBER", "pattern": "#,##0.0"},
     "money": {"type": "CURRENCY", "pattern": '"$"#,##0.00'},
-    "percent": {"type": "PERCENT", "pattern": "0.0%"},
+    "percent": {"type": "PERCENT", "pattern": "0.00%"},
     "date": {"type": "DATE", "pattern": "yyyy-mm-dd"},
     "datetime": {"type": "DATE_TIME", "pattern": "yyyy-mm-dd hh:mm"},
 }
@@ -49,7 +49,7 @@ def _formatted(value: Any, kind: str) -> str:
     if kind == "money":
         return ("-" if number < 0 else "") + "$" + format(abs(number), ",.2f")
     if kind == "percent":
-        return format(number * 100, ".1f") + "%"
+        return format(number * 100, ".2f") + "%"
     raise AssertionError(kind)
 
 

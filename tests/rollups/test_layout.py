@@ -142,7 +142,7 @@ def test_cells_are_typed_and_formatted():
         "pattern": '"$"#,##0.00',
     }
     assert art[5]["formattedValue"] == "$40.00"
-    assert art[8]["formattedValue"] == "400.0%"  # burn
+    assert art[8]["formattedValue"] == "400.00%"  # burn
     milestones = tabs["syncd · Milestones"]["data"][0]["rowData"]
     beta = milestones[2]["values"]
     assert beta[1]["userEnteredValue"] == {"numberValue": serial(days(9))}
