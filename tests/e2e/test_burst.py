@@ -11,11 +11,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 
-from syncd.store import tables as t
 from syncd_sandbox.dataset import generate
 from syncd_sandbox.stack import Stack
+from tests.e2e.settle import settled
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
@@ -40,21 +39,6 @@ def stack() -> Iterator[Stack]:
     stack.service.engine.sync()
     yield stack
     stack.close()
-
-
-def _settled(stack: Stack) -> bool:
-    with stack.service.store.transaction() as tx:
-        busy = tx.conn.execute(
-            sa.select(sa.func.count())
-            .select_from(t.jobs)
-            .where(t.jobs.c.status.in_(("todo", "doing")))
-        ).scalar_one()
-        outbox = tx.conn.execute(
-            sa.select(sa.func.count()).select_from(t.outbox).where(t.outbox.c.status == "pending")
-        ).scalar_one()
-    runner = stack.service.rollups
-    waiting = runner is not None and runner.publisher.pending is not None
-    return busy == 0 and outbox == 0 and not waiting
 
 
 def test_a_burst_of_1000_edits_ends_with_a_correct_sheet_inside_the_quota(stack: Stack) -> None:
@@ -104,7 +88,7 @@ def test_a_burst_of_1000_edits_ends_with_a_correct_sheet_inside_the_quota(stack:
     burst_seconds = time.monotonic() - started
     assert burst_seconds < 60
     deadline = time.monotonic() + 120
-    while not _settled(stack):
+    while not settled(stack):
         assert time.monotonic() < deadline, "the burst did not settle in two minutes"
         time.sleep(0.5)
     done.set()

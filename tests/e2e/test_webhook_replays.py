@@ -36,6 +36,7 @@ from syncd_sandbox.dataset import generate
 from syncd_sandbox.signing import sign_jira, sign_shotgrid, sign_standard
 from syncd_sandbox.stack import Stack, linked_pairs
 from syncd_sandbox.webhooks import Delivery
+from tests.e2e.settle import settled
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
@@ -62,25 +63,10 @@ class Rig:
     edits: int = 0
 
 
-def _settled(stack: Stack) -> bool:
-    stack.flush_webhooks()
-    with stack.service.store.snapshot() as tx:
-        busy = tx.conn.execute(
-            sa.select(sa.func.count())
-            .select_from(t.jobs)
-            .where(t.jobs.c.status.in_(("todo", "doing")))
-        ).scalar_one()
-        outbox = tx.conn.execute(
-            sa.select(sa.func.count()).select_from(t.outbox).where(t.outbox.c.status == "pending")
-        ).scalar_one()
-    runner = stack.service.rollups
-    waiting = runner is not None and runner.publisher.pending is not None
-    return busy == 0 and outbox == 0 and not waiting
-
-
 def _wait_settled(stack: Stack) -> None:
     for _ in range(600):  # a bound so a stuck service fails the test instead of hanging it
-        if _settled(stack):
+        stack.flush_webhooks()
+        if settled(stack):
             return
         time.sleep(0.1)
     raise AssertionError("the service did not settle")
